@@ -1,0 +1,90 @@
+"""Build script: compiles the Cython twins of ``wandb_core/_fast``.
+
+Without a compiler (or Cython) the install still succeeds as pure Python
+and says so in a visible block, unless ``WANDB_CORE_REQUIRE_EXTENSIONS=1``
+is set, which turns that into an error. ``WANDB_CORE_NO_EXTENSIONS=1``
+builds no extension at all; so does any interpreter other than CPython.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+
+from setuptools import setup
+from setuptools.command.build_ext import build_ext
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in _TRUE
+
+
+REQUIRE = _flag("WANDB_CORE_REQUIRE_EXTENSIONS")
+SKIP = _flag("WANDB_CORE_NO_EXTENSIONS") or platform.python_implementation() != "CPython"
+FAST_MODULES = ["records"]
+
+
+def _banner(text: str) -> None:
+    line = "*" * 76
+    sys.stderr.write(f"\n{line}\n{text}\n{line}\n\n")
+
+
+class OptionalBuildExt(build_ext):
+    """Builds the extensions, or falls back to pure Python when allowed."""
+
+    def run(self) -> None:
+        try:
+            super().run()
+        except Exception as error:  # compiler missing, headers missing, ...
+            self._fallback(error)
+
+    def build_extension(self, ext):  # type: ignore[no-untyped-def]
+        try:
+            super().build_extension(ext)
+        except Exception as error:
+            self._fallback(error)
+
+    def _fallback(self, error: Exception) -> None:
+        if REQUIRE:
+            raise RuntimeError(
+                "WANDB_CORE_REQUIRE_EXTENSIONS is set but the Cython extensions "
+                f"of wandb-core failed to build: {error}"
+            ) from error
+        _banner(
+            "wandb-core: the compiled hot paths could not be built "
+            f"({error}).\nInstalling the pure-Python version, which works the "
+            "same but logs more slowly."
+        )
+
+
+def _extensions() -> list:
+    if SKIP:
+        return []
+    try:
+        from Cython.Build import cythonize
+    except ImportError as error:
+        if REQUIRE:
+            raise
+        _banner(f"wandb-core: Cython is not available ({error}); pure Python only.")
+        return []
+    from setuptools import Extension
+
+    modules = [
+        Extension(
+            f"wandb_core._fast.{name}_c",
+            [f"wandb_core/_fast/{name}_c.pyx"],
+            extra_compile_args=[] if os.name == "nt" else ["-O3"],
+        )
+        for name in FAST_MODULES
+    ]
+    return cythonize(
+        modules,
+        compiler_directives={"language_level": "3", "embedsignature": True},
+        quiet=True,
+    )
+
+
+setup(ext_modules=_extensions(), cmdclass={"build_ext": OptionalBuildExt})

@@ -1,0 +1,80 @@
+"""Every environment variable wandb-core reads, parsed in one place.
+
+The ``WANDB_*`` names mean what they mean to the official client; the
+``WANDB_CORE_*`` names are ours. Values are read when asked for, not at
+import, so a script may set them before calling ``init``.
+"""
+
+from __future__ import annotations
+
+import os
+
+NO_EXTENSIONS = "WANDB_CORE_NO_EXTENSIONS"
+REQUIRE_EXTENSIONS = "WANDB_CORE_REQUIRE_EXTENSIONS"
+
+MODE = "WANDB_MODE"
+PROJECT = "WANDB_PROJECT"
+ENTITY = "WANDB_ENTITY"
+DIR = "WANDB_DIR"
+RUN_ID = "WANDB_RUN_ID"
+NAME = "WANDB_NAME"
+NOTES = "WANDB_NOTES"
+TAGS = "WANDB_TAGS"
+RUN_GROUP = "WANDB_RUN_GROUP"
+JOB_TYPE = "WANDB_JOB_TYPE"
+RESUME = "WANDB_RESUME"
+SILENT = "WANDB_SILENT"
+QUIET = "WANDB_QUIET"
+DISABLED = "WANDB_DISABLED"
+CONSOLE = "WANDB_CONSOLE"
+PROGRAM = "WANDB_PROGRAM"
+USERNAME = "WANDB_USERNAME"
+DISABLE_GIT = "WANDB_DISABLE_GIT"
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"", "0", "false", "no", "off"})
+
+
+def get_bool(name: str, default: bool = False) -> bool:
+    """Read a yes/no variable: ``1/true/yes/on`` or ``0/false/no/off``.
+
+    Anything else keeps the default, so a typo never flips a switch.
+    """
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    return default
+
+
+def get_str(name: str) -> str | None:
+    """Read a text variable; unset and empty both mean ``None``."""
+    value = os.environ.get(name)
+    return value if value else None
+
+
+def get_tags() -> tuple[str, ...] | None:
+    """``WANDB_TAGS`` holds comma-separated tags."""
+    raw = get_str(TAGS)
+    if raw is None:
+        return None
+    return tuple(tag.strip() for tag in raw.split(",") if tag.strip())
+
+
+def no_extensions() -> bool:
+    """Whether the user asked for the pure-Python twins."""
+    return get_bool(NO_EXTENSIONS)
+
+
+def require_extensions() -> bool:
+    """Whether a missing compiled twin must be an error (CI and wheels)."""
+    return get_bool(REQUIRE_EXTENSIONS)
+
+
+def silent() -> bool:
+    """Whether terminal messages are suppressed."""
+    return get_bool(SILENT) or get_bool(QUIET)
