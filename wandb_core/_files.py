@@ -35,6 +35,8 @@ def write_readable_files(run: Run) -> None:
 
 def config_yaml(config: dict[str, Any]) -> str:
     """The config in the official format: each key maps to ``{value: ...}``."""
+    if not config:
+        return "{}\n"
     import yaml  # lazily: only the writer thread needs it
 
     document = {key: {"value": value} for key, value in config.items()}

@@ -38,9 +38,6 @@ PRODUCER = f"wandb-core-py {__version__}"
 def current() -> Run | None:
     """The newest unfinished run of this process."""
     with _runs_lock:
-        for run in reversed(_runs):
-            if run._owner_pid == os.getpid() or run._forwarder is not None:
-                return run
         return _runs[-1] if _runs else None
 
 
@@ -172,7 +169,7 @@ def _start_offline_run(
         run_id=run.id, entity=identity["entity"], project=run.project,
         config_items=config_items, group=run.group, job_type=run.job_type,
         display_name=identity["name"], notes=run.notes, tags=run.tags,
-        host=_hostname(), start_time=start_time,
+        host=rundir.hostname(), start_time=start_time,
     ))
     writer.add_tick_hook(run.summary_record)
     writer.add_tick_hook(run._write_readable_files)
@@ -196,12 +193,6 @@ def _file_header() -> bytes:
 
 
 _O_BINARY = getattr(os, "O_BINARY", 0)
-
-
-def _hostname() -> str:
-    import socket
-
-    return socket.gethostname()
 
 
 def _attach_debug_log(run: Run, path: str) -> None:
@@ -252,6 +243,16 @@ def _install_exit_hooks() -> None:
     sys.excepthook = excepthook
     sys.exit = exit_with_code  # type: ignore[assignment]
     atexit.register(_finish_at_exit)
+    if hasattr(os, "register_at_fork"):
+        os.register_at_fork(before=_before_fork)
+
+
+def _before_fork() -> None:
+    if not any(run._owner_pid == os.getpid() for run in _runs):
+        return
+    from wandb_core import _fork  # sockets and pickle only for forking scripts
+
+    _fork.open_channels_before_fork()
 
 
 def _code_of(code: Any) -> int:

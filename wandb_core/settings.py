@@ -7,10 +7,7 @@ the default.
 
 from __future__ import annotations
 
-import dataclasses
 import os
-import secrets
-import string
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -19,11 +16,10 @@ from wandb_core.errors import UnsupportedModeError, UsageError
 
 MODES = ("offline", "online", "disabled")
 _MODE_ALIASES = {"dryrun": "offline", "run": "online", "shared": "online"}
-_RUN_ID_ALPHABET = string.ascii_lowercase + string.digits
+_RUN_ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 _RUN_ID_FORBIDDEN = set("/\\#?%:")
 
 
-@dataclasses.dataclass
 class Settings:
     """What a run needs to know before it starts.
 
@@ -31,19 +27,32 @@ class Settings:
     same field names.
     """
 
-    mode: str | None = None
-    project: str | None = None
-    entity: str | None = None
-    run_id: str | None = None
-    run_name: str | None = None
-    run_notes: str | None = None
-    run_tags: tuple[str, ...] | None = None
-    run_group: str | None = None
-    run_job_type: str | None = None
-    root_dir: str | None = None
-    silent: bool | None = None
-    program: str | None = None
-    resume: Any = None
+    FIELDS = (
+        "mode", "project", "entity", "run_id", "run_name", "run_notes", "run_tags",
+        "run_group", "run_job_type", "root_dir", "silent", "program", "resume",
+    )
+
+    def __init__(self, **values: Any) -> None:
+        unknown = sorted(set(values) - set(self.FIELDS))
+        if unknown:
+            msg = (
+                f"Unknown setting(s) {', '.join(map(repr, unknown))}; "
+                f"known settings are {', '.join(self.FIELDS)}."
+            )
+            raise UsageError(msg)
+        self.mode: str | None = values.get("mode")
+        self.project: str | None = values.get("project")
+        self.entity: str | None = values.get("entity")
+        self.run_id: str | None = values.get("run_id")
+        self.run_name: str | None = values.get("run_name")
+        self.run_notes: str | None = values.get("run_notes")
+        self.run_tags: Sequence[str] | None = values.get("run_tags")
+        self.run_group: str | None = values.get("run_group")
+        self.run_job_type: str | None = values.get("run_job_type")
+        self.root_dir: str | None = values.get("root_dir")
+        self.silent: bool | None = values.get("silent")
+        self.program: str | None = values.get("program")
+        self.resume: Any = values.get("resume")
 
     @classmethod
     def from_value(cls, value: Settings | Mapping[str, Any] | None) -> Settings:
@@ -51,16 +60,16 @@ class Settings:
         if value is None:
             return cls()
         if isinstance(value, Settings):
-            return dataclasses.replace(value)
-        known = {field.name for field in dataclasses.fields(cls)}
-        unknown = sorted(set(value) - known)
-        if unknown:
-            msg = (
-                f"Unknown setting(s) {', '.join(map(repr, unknown))}; "
-                f"known settings are {', '.join(sorted(known))}."
-            )
-            raise UsageError(msg)
+            return cls(**{name: getattr(value, name) for name in cls.FIELDS})
         return cls(**dict(value))
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{name}={getattr(self, name)!r}"
+            for name in self.FIELDS
+            if getattr(self, name) is not None
+        )
+        return f"Settings({shown})"
 
 
 def resolve_mode(mode: str | None, settings: Settings) -> str:
@@ -85,7 +94,13 @@ def resolve_mode(mode: str | None, settings: Settings) -> str:
 
 def new_run_id() -> str:
     """Eight random lower-case letters and digits, as the official client."""
-    return "".join(secrets.choice(_RUN_ID_ALPHABET) for _ in range(8))
+    # 40 random bits; os.urandom avoids importing secrets (and hashlib).
+    number = int.from_bytes(os.urandom(8), "little")
+    letters = []
+    for _ in range(8):
+        number, index = divmod(number, len(_RUN_ID_ALPHABET))
+        letters.append(_RUN_ID_ALPHABET[index])
+    return "".join(letters)
 
 
 def check_run_id(run_id: str) -> str:

@@ -8,8 +8,6 @@ their objects are recognised by their type's module and duck-typed.
 
 from __future__ import annotations
 
-import datetime
-import decimal
 from collections.abc import Mapping
 from typing import Any
 
@@ -47,9 +45,9 @@ def normalize(path: Path, value: Any) -> Any:
         return list(value)
     if isinstance(value, (bytes, bytearray)):
         return _decode_bytes(path, bytes(value))
-    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+    if module == "datetime" and hasattr(value, "isoformat"):
         return value.isoformat()
-    if isinstance(value, decimal.Decimal):
+    if module == "decimal":
         return float(value)
     if isinstance(value, complex):
         msg = (

@@ -15,7 +15,6 @@ directly; everything goes through the names exported here.
 
 from __future__ import annotations
 
-import platform
 import warnings
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -30,9 +29,9 @@ fallback_reason: str | None = None
 def _load_records() -> ModuleType:
     global implementation, fallback_reason
 
-    from wandb_core._fast import records_py
-
     if _env.no_extensions():
+        from wandb_core._fast import records_py
+
         implementation = "python"
         return records_py
     try:
@@ -44,6 +43,8 @@ def _load_records() -> ModuleType:
                 f"({_env.REQUIRE_EXTENSIONS} is set) but cannot be loaded: {error}"
             )
             raise ImportError(msg) from error
+        from wandb_core._fast import records_py
+
         implementation = "python"
         fallback_reason = str(error)
         _warn_fallback(error)
@@ -53,6 +54,8 @@ def _load_records() -> ModuleType:
 
 
 def _warn_fallback(error: ImportError) -> None:
+    import platform
+
     msg = (
         "wandb-core could not load its compiled hot paths on "
         f"{platform.system()} {platform.machine()} with "
