@@ -19,7 +19,7 @@ from wandb_core.__version__ import __version__
 
 if TYPE_CHECKING:
     from wandb_core._session import init
-    from wandb_core.run import Config, Run, Summary
+    from wandb_core.runs import Config, Run, Summary
     from wandb_core.settings import Settings
 
 __all__ = [
@@ -39,9 +39,9 @@ __all__ = [
 
 _LAZY = {
     "init": ("wandb_core._session", "init"),
-    "Run": ("wandb_core.run", "Run"),
-    "Config": ("wandb_core.run", "Config"),
-    "Summary": ("wandb_core.run", "Summary"),
+    "Run": ("wandb_core.runs", "Run"),
+    "Config": ("wandb_core.runs", "Config"),
+    "Summary": ("wandb_core.runs", "Summary"),
     "Settings": ("wandb_core.settings", "Settings"),
 }
 
@@ -74,7 +74,7 @@ def _current_run() -> Any:
 
 
 def _placeholder_config() -> Any:
-    from wandb_core.run import Config
+    from wandb_core.runs import Config
 
     return Config()
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from wandb_core.backend import records, rundir
 
 if TYPE_CHECKING:
-    from wandb_core.run import Run
+    from wandb_core.runs import Run
 
 logger = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ from wandb_core._fast import flatten_row
 from wandb_core.values import normalize
 
 if TYPE_CHECKING:
-    from wandb_core.run import Run
+    from wandb_core.runs import Run
 
 logger = logging.getLogger(__name__)
 

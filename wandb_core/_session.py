@@ -15,12 +15,13 @@ import sys
 import threading
 from typing import Any
 
-from wandb_core import _env, _term, settings as settings_module
+from wandb_core import _env, _term
+from wandb_core import settings as settings_module
 from wandb_core.__version__ import __version__
 from wandb_core._fast import value_json
 from wandb_core.backend import records, rundir
 from wandb_core.backend.writer import LogWriter
-from wandb_core.run import Config, Run, as_config_dict
+from wandb_core.runs import Config, Run, as_config_dict
 from wandb_core.settings import Settings, first
 
 logger = logging.getLogger("wandb_core")
@@ -87,7 +88,9 @@ def init(
         logger.debug("init() arguments without effect here: %s", sorted(ignored))
     config_values = dict(as_config_dict(config)) if config is not None else {}
     if config_include_keys:
-        config_values = {k: v for k, v in config_values.items() if k in config_include_keys}
+        config_values = {
+            k: v for k, v in config_values.items() if k in config_include_keys
+        }
     for key in config_exclude_keys or ():
         config_values.pop(key, None)
     run_id = settings_module.check_run_id(
@@ -102,7 +105,9 @@ def init(
         "group": first(group, chosen.run_group, _env.get_str(_env.RUN_GROUP)),
         "job_type": first(job_type, chosen.run_job_type, _env.get_str(_env.JOB_TYPE)),
         "notes": first(notes, chosen.run_notes, _env.get_str(_env.NOTES)),
-        "tags": settings_module.tags_tuple(first(tags, chosen.run_tags, _env.get_tags())),
+        "tags": settings_module.tags_tuple(
+            first(tags, chosen.run_tags, _env.get_tags())
+        ),
     }
     if run_mode == "disabled":
         run = _disabled_run(identity, config_values)
@@ -130,8 +135,12 @@ def _previous_run(reinit: bool | str | None) -> Run | None:
 
 def _disabled_run(identity: dict[str, Any], config_values: dict[str, Any]) -> Run:
     run = Run(
-        **identity, mode="disabled", run_dir=None, log_path=None,
-        start_time=records.now(), writer=None,
+        **identity,
+        mode="disabled",
+        run_dir=None,
+        log_path=None,
+        start_time=records.now(),
+        writer=None,
     )
     run.config.update(config_values)
     return run
@@ -148,16 +157,24 @@ def _start_offline_run(
     scratch.update(config_values)
     config_items = [(key, value_json(value)) for key, value in scratch.items()]
 
-    fd = os.open(paths.log_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _O_BINARY, 0o644)
+    fd = os.open(
+        paths.log_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _O_BINARY, 0o644
+    )
     os.write(fd, _file_header())
     holder: list[Run] = []
     writer = LogWriter(
-        fd, offset=len(_file_header()), first_num=1,
+        fd,
+        offset=len(_file_header()),
+        first_num=1,
         on_error=lambda error: holder[0]._background_error(error) if holder else None,
     )
     run = Run(
-        **identity, mode="offline", run_dir=paths.path, log_path=paths.log_file,
-        start_time=start_time, writer=writer,
+        **identity,
+        mode="offline",
+        run_dir=paths.path,
+        log_path=paths.log_file,
+        start_time=start_time,
+        writer=writer,
     )
     holder.append(run)
     run.config._items.update(dict(scratch.items()))
@@ -165,12 +182,21 @@ def _start_offline_run(
     _attach_debug_log(run, paths.debug_log)
 
     writer.write_now(records.header(PRODUCER))
-    writer.write_now(records.run(
-        run_id=run.id, entity=identity["entity"], project=run.project,
-        config_items=config_items, group=run.group, job_type=run.job_type,
-        display_name=identity["name"], notes=run.notes, tags=run.tags,
-        host=rundir.hostname(), start_time=start_time,
-    ))
+    writer.write_now(
+        records.run(
+            run_id=run.id,
+            entity=identity["entity"],
+            project=run.project,
+            config_items=config_items,
+            group=run.group,
+            job_type=run.job_type,
+            display_name=identity["name"],
+            notes=run.notes,
+            tags=run.tags,
+            host=rundir.hostname(),
+            start_time=start_time,
+        )
+    )
     writer.add_tick_hook(run.summary_record)
     writer.add_tick_hook(run._write_readable_files)
     writer.call_soon(lambda: _start_files(run, chosen.program, root))
@@ -197,9 +223,11 @@ _O_BINARY = getattr(os, "O_BINARY", 0)
 
 def _attach_debug_log(run: Run, path: str) -> None:
     handler = _QuietFileHandler(path, encoding="utf-8", delay=True)
-    handler.setFormatter(logging.Formatter(
-        "%(asctime)s %(levelname)-7s %(threadName)s %(name)s: %(message)s"
-    ))
+    handler.setFormatter(
+        logging.Formatter(
+            "%(asctime)s %(levelname)-7s %(threadName)s %(name)s: %(message)s"
+        )
+    )
     handler.setLevel(logging.DEBUG)
     logger.setLevel(logging.DEBUG)
     logger.addHandler(handler)

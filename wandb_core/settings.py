@@ -28,8 +28,19 @@ class Settings:
     """
 
     FIELDS = (
-        "mode", "project", "entity", "run_id", "run_name", "run_notes", "run_tags",
-        "run_group", "run_job_type", "root_dir", "silent", "program", "resume",
+        "mode",
+        "project",
+        "entity",
+        "run_id",
+        "run_name",
+        "run_notes",
+        "run_tags",
+        "run_group",
+        "run_job_type",
+        "root_dir",
+        "silent",
+        "program",
+        "resume",
     )
 
     def __init__(self, **values: Any) -> None:

@@ -27,6 +27,9 @@ Leaf = tuple[Path, Any, str]
 Normalizer = Callable[[Path, Any], Any]
 
 _SCALAR_TYPES = (str, int, float, bool, type(None))
+# Whole floats below this are written without ".0"; every such float is
+# exact as an int (2**53 > 1e15).
+INTEGRAL_LIMIT = 1e15
 
 # ---------------------------------------------------------------------------
 # Values
@@ -34,8 +37,16 @@ _SCALAR_TYPES = (str, int, float, bool, type(None))
 
 
 def float_json(value: float) -> str:
-    """JSON text of a float: ``repr`` digits, W&B tokens for non-finite."""
+    """JSON text of a float, W&B tokens for non-finite values.
+
+    Whole numbers below ``INTEGRAL_LIMIT`` lose their ``.0``, as in the
+    official client's logs (it saves two bytes a value); others keep
+    ``repr``'s shortest round-trip digits. -0.0 keeps its sign.
+    """
     if math.isfinite(value):
+        if value.is_integer() and -INTEGRAL_LIMIT < value < INTEGRAL_LIMIT:
+            if value or math.copysign(1.0, value) > 0:
+                return str(int(value))
         return repr(value)
     if math.isnan(value):
         return _wire.NAN_TOKEN
@@ -165,12 +176,18 @@ def encode_history(
     ``_step`` are appended as the official client writes them.
     """
     parts = [_length_delimited(_wire.ITEMS_UPDATE, _item(p, t)) for p, t in items]
-    parts.append(_length_delimited(_wire.ITEMS_UPDATE, _item(("_timestamp",),
-                                                             float_json(timestamp))))
-    parts.append(_length_delimited(_wire.ITEMS_UPDATE, _item(("_runtime",),
-                                                             float_json(runtime))))
+    parts.append(
+        _length_delimited(
+            _wire.ITEMS_UPDATE, _item(("_timestamp",), float_json(timestamp))
+        )
+    )
+    parts.append(
+        _length_delimited(_wire.ITEMS_UPDATE, _item(("_runtime",), float_json(runtime)))
+    )
     parts.append(_length_delimited(_wire.ITEMS_UPDATE, _item(("_step",), str(step))))
-    step_body = _tag(_wire.STEP_NUM, _wire.WIRE_VARINT) + encode_varint(step) if step else b""
+    step_body = (
+        _tag(_wire.STEP_NUM, _wire.WIRE_VARINT) + encode_varint(step) if step else b""
+    )
     parts.append(_length_delimited(_wire.HISTORY_STEP, step_body))
     return _length_delimited(_wire.RECORD_HISTORY, b"".join(parts))
 
@@ -243,9 +260,9 @@ class Framer:
 # ---------------------------------------------------------------------------
 
 
-def unframe(data: bytes, start: int = len(_wire.FILE_HEADER)) -> tuple[
-    list[bytes], list[str]
-]:
+def unframe(
+    data: bytes, start: int = len(_wire.FILE_HEADER)
+) -> tuple[list[bytes], list[str]]:
     """Split a log (from ``start``) into record payloads.
 
     Returns the payloads of every complete record and a list of problems

@@ -19,11 +19,28 @@ from wandb_core.errors import LogFormatError
 
 # Record body field -> name, as in wandb_internal.proto.
 RECORD_KINDS = {
-    2: "history", 3: "summary", 4: "output", 5: "config", 6: "files", 7: "stats",
-    8: "artifact", 9: "tbrecord", 10: "alert", 11: "telemetry", 12: "metric",
-    13: "output_raw", 17: "run", 18: "exit", 20: "final", 21: "header",
-    22: "footer", 23: "preempting", 25: "use_artifact", 26: "environment",
-    27: "output_logger", 100: "request",
+    2: "history",
+    3: "summary",
+    4: "output",
+    5: "config",
+    6: "files",
+    7: "stats",
+    8: "artifact",
+    9: "tbrecord",
+    10: "alert",
+    11: "telemetry",
+    12: "metric",
+    13: "output_raw",
+    17: "run",
+    18: "exit",
+    20: "final",
+    21: "header",
+    22: "footer",
+    23: "preempting",
+    25: "use_artifact",
+    26: "environment",
+    27: "output_logger",
+    100: "request",
 }
 
 

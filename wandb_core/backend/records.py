@@ -198,8 +198,16 @@ def metric(
 ) -> bytes:
     """A metric record, as ``define_metric`` writes it."""
     options = Message().boolean(1, step_sync).boolean(2, hidden).boolean(3, True)
-    summary_fields = {"min": 1, "max": 2, "mean": 3, "best": 4, "last": 5,
-                      "none": 6, "copy": 7, "first": 8}
+    summary_fields = {
+        "min": 1,
+        "max": 2,
+        "mean": 3,
+        "best": 4,
+        "last": 5,
+        "none": 6,
+        "copy": 7,
+        "first": 8,
+    }
     summary_message = Message()
     for name_of_summary in summary:
         summary_message.boolean(summary_fields[name_of_summary], True)

@@ -105,7 +105,9 @@ def requirements_text() -> str:
     return "\n".join(lines) + "\n"
 
 
-def environment_fields(start_time: float, root: str, program: str | None) -> dict[str, Any]:
+def environment_fields(
+    start_time: float, root: str, program: str | None
+) -> dict[str, Any]:
     """The host and process facts of the environment record.
 
     Keys are those of the official ``wandb-metadata.json``; the

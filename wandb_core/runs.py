@@ -38,8 +38,12 @@ logger = logging.getLogger(__name__)
 Path = tuple[str, ...]
 
 SUMMARY_KINDS = ("min", "max", "mean", "first", "last", "best", "copy", "none")
-_GOALS = {"minimize": records.GOAL_MINIMIZE, "min": records.GOAL_MINIMIZE,
-          "maximize": records.GOAL_MAXIMIZE, "max": records.GOAL_MAXIMIZE}
+_GOALS = {
+    "minimize": records.GOAL_MINIMIZE,
+    "min": records.GOAL_MINIMIZE,
+    "maximize": records.GOAL_MAXIMIZE,
+    "max": records.GOAL_MAXIMIZE,
+}
 
 
 # ---------------------------------------------------------------------------
@@ -155,7 +159,8 @@ class Config:
         plain = {}
         for key, value in values.items():
             if not isinstance(key, str):
-                msg = f"Config key {key!r} is a {type(key).__name__}; keys must be strings."
+                kind = type(key).__name__
+                msg = f"Config key {key!r} is a {kind}; keys must be strings."
                 raise ValueTypeError(msg)
             plain[key] = deep_value(value, (key,), normalize)
         texts = [(key, value_json(value)) for key, value in plain.items()]
@@ -163,8 +168,9 @@ class Config:
         if self._run is not None and texts:
             self._run._config_changed(texts, ())
 
-    def update(self, values: Any = None, allow_val_change: bool | None = None,
-               **more: Any) -> None:
+    def update(
+        self, values: Any = None, allow_val_change: bool | None = None, **more: Any
+    ) -> None:
         """Add or change keys from a dict, an ``argparse.Namespace`` or kwargs."""
         merged = dict(as_config_dict(values)) if values is not None else {}
         merged.update(more)
@@ -374,7 +380,7 @@ class Run:
         self.config = Config(self)
         self.summary = Summary(self)
 
-    # -- identity ------------------------------------------------------------
+    # -- identity ----------------------------------------------------------------------
 
     @property
     def name(self) -> str:
@@ -415,10 +421,13 @@ class Run:
         self.finish(exit_code=0 if exc_type is None else 1)
         return False
 
-    # -- logging --------------------------------------------------------------
+    # -- logging -----------------------------------------------------------------------
 
     def log(
-        self, data: Mapping[str, Any], step: int | None = None, commit: bool | None = None
+        self,
+        data: Mapping[str, Any],
+        step: int | None = None,
+        commit: bool | None = None,
     ) -> None:
         """Log a row of metrics, as the official client's ``Run.log``.
 
@@ -445,7 +454,9 @@ class Run:
         with self._lock:
             self._log_leaves(leaves, step, commit)
 
-    def _log_leaves(self, leaves: list[Any], step: int | None, commit: bool | None) -> None:
+    def _log_leaves(
+        self, leaves: list[Any], step: int | None, commit: bool | None
+    ) -> None:
         if step is not None:
             if step < self._step:
                 _term.warn(
@@ -471,7 +482,8 @@ class Run:
         if self._metrics:
             self._sync_step_metrics(row)
         now = time.time()
-        runtime = time.monotonic() - self._start_monotonic
+        # Microseconds are plenty, and 11 fewer digits a row.
+        runtime = round(time.monotonic() - self._start_monotonic, 6)
         items = [(path, entry[1]) for path, entry in row.items()]
         assert self._writer is not None
         self._writer.submit(encode_history(items, self._step, runtime, now))
@@ -540,7 +552,9 @@ class Run:
         cache[path] = metric
         return metric
 
-    def _forward(self, data: Mapping[str, Any], step: int | None, commit: bool | None) -> None:
+    def _forward(
+        self, data: Mapping[str, Any], step: int | None, commit: bool | None
+    ) -> None:
         from wandb_core import _fork
 
         _fork.forward_row(self, data, step, commit)
@@ -554,7 +568,7 @@ class Run:
                 self._commit()
             self._log_leaves(leaves, None, True if commit is None else commit)
 
-    # -- define_metric ----------------------------------------------------------
+    # -- define_metric -----------------------------------------------------------------
 
     def define_metric(
         self,
@@ -577,10 +591,16 @@ class Run:
         if goal is not None:
             goal_code = _GOALS.get(goal.lower(), 0)
             if not goal_code:
-                msg = f"Goal {goal!r} for metric {name!r} is not 'minimize' or 'maximize'."
+                msg = (
+                    f"Goal {goal!r} for metric {name!r} is not "
+                    "'minimize' or 'maximize'."
+                )
                 raise ValueValueError(msg)
-        goal_name = None if not goal_code else (
-            "minimize" if goal_code == records.GOAL_MINIMIZE else "maximize")
+        goal_name = (
+            None
+            if not goal_code
+            else ("minimize" if goal_code == records.GOAL_MINIMIZE else "maximize")
+        )
         sync = bool(step_metric) if step_sync is None else step_sync
         metric = Metric(name, step_metric, sync, bool(hidden), kinds, goal_name)
         if self._disabled:
@@ -589,20 +609,22 @@ class Run:
             self._metrics[name] = metric
             self._metric_cache.clear()
             if self._writer is not None and os.getpid() == self._owner_pid:
-                self._writer.submit(records.metric(
-                    name=None if metric.is_glob else name,
-                    glob_name=name if metric.is_glob else None,
-                    step_metric=step_metric,
-                    step_sync=sync,
-                    hidden=bool(hidden),
-                    summary=kinds,
-                    goal=goal_code,
-                    overwrite=bool(overwrite),
-                    run_id=self.id,
-                ))
+                self._writer.submit(
+                    records.metric(
+                        name=None if metric.is_glob else name,
+                        glob_name=name if metric.is_glob else None,
+                        step_metric=step_metric,
+                        step_sync=sync,
+                        hidden=bool(hidden),
+                        summary=kinds,
+                        goal=goal_code,
+                        overwrite=bool(overwrite),
+                        run_id=self.id,
+                    )
+                )
         return metric
 
-    # -- config and summary plumbing -----------------------------------------------
+    # -- config and summary plumbing ---------------------------------------------------
 
     def _config_changed(self, updates: Any, removes: Any) -> None:
         if self._disabled or self._writer is None or os.getpid() != self._owner_pid:
@@ -615,7 +637,8 @@ class Run:
         plain = {}
         for key, value in values.items():
             if not isinstance(key, str):
-                msg = f"Summary key {key!r} is a {type(key).__name__}; keys must be strings."
+                kind = type(key).__name__
+                msg = f"Summary key {key!r} is a {kind}; keys must be strings."
                 raise ValueTypeError(msg)
             plain[key] = deep_value(value, (key,), normalize)
         with self._lock:
@@ -667,7 +690,7 @@ class Run:
                 self._config_file_dirty = False
             return summary, config
 
-    # -- finishing ----------------------------------------------------------------
+    # -- finishing ---------------------------------------------------------------------
 
     def finish(self, exit_code: int | None = None, quiet: bool | None = None) -> None:
         """Finish the run; returns once everything logged is on disk.
