@@ -417,9 +417,8 @@ class Run:
     def __enter__(self) -> Run:
         return self
 
-    def __exit__(self, exc_type: Any, exc: Any, traceback: Any) -> bool:
+    def __exit__(self, exc_type: Any, exc: Any, traceback: Any) -> None:
         self.finish(exit_code=0 if exc_type is None else 1)
-        return False
 
     # -- logging -----------------------------------------------------------------------
 

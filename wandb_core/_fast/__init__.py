@@ -15,6 +15,7 @@ directly; everything goes through the names exported here.
 
 from __future__ import annotations
 
+import importlib
 import warnings
 from types import ModuleType
 from typing import TYPE_CHECKING
@@ -35,7 +36,7 @@ def _load_records() -> ModuleType:
         implementation = "python"
         return records_py
     try:
-        from wandb_core._fast import records_c  # type: ignore[attr-defined]
+        records_c = importlib.import_module("wandb_core._fast.records_c")
     except ImportError as error:
         if _env.require_extensions():
             msg = (
@@ -50,7 +51,7 @@ def _load_records() -> ModuleType:
         _warn_fallback(error)
         return records_py
     implementation = "cython"
-    return records_c  # type: ignore[no-any-return]
+    return records_c
 
 
 def _warn_fallback(error: ImportError) -> None:

@@ -356,11 +356,13 @@ cdef uint32_t CRC_TABLE[256]
 
 cdef void _fill_crc_table():
     cdef uint32_t value
-    cdef int index, bit
+    cdef int index, shifts
     for index in range(256):
         value = index
-        for bit in range(8):
+        shifts = 8  # one per bit of the byte
+        while shifts:
             value = (value >> 1) ^ 0xEDB88320 if value & 1 else value >> 1
+            shifts -= 1
         CRC_TABLE[index] = value
 
 
