@@ -84,8 +84,9 @@ def test_explicit_steps_commit_when_the_step_moves_on(root: Path) -> None:
 
 
 def test_a_lower_step_is_dropped_with_a_warning(
-    root: Path, capsys: pytest.CaptureFixture[str]
+    root: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("WANDB_SILENT", "false")
     run = wandb.init()
 
     run.log({"a": 1}, step=3)
@@ -130,6 +131,7 @@ def test_values_decode_as_logged(root: Path) -> None:
         "whole": 2.0,
         "neg_zero": -0.0,
         "big": 2**64 + 1,
+        "int64_max": 2**63 - 1,
         "string": 'héllo "quoted" \n',
         "bool": True,
         "none": None,
@@ -153,7 +155,8 @@ def test_values_decode_as_logged(root: Path) -> None:
         "float": 0.1,
         "whole": 2,
         "neg_zero": 0.0,
-        "big": 2**64 + 1,
+        "big": 1.8446744073709552e19,  # past int64: the nearest double
+        "int64_max": 2**63 - 1,
         "string": 'héllo "quoted" \n',
         "bool": True,
         "none": None,
@@ -169,6 +172,7 @@ def test_values_decode_as_logged(root: Path) -> None:
         "_step": 0,
     }
     assert math.copysign(1.0, logged["neg_zero"]) == -1.0
+    assert type(logged["int64_max"]) is int
     assert type(logged["np_int"]) is int and type(logged["np_bool"]) is bool
 
 

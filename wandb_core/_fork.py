@@ -171,7 +171,7 @@ def forward_row(
     leaves = flatten_row(dict(data), normalize)
     channel = run._forwarder
     if channel is None:
-        _term.warn_once(
+        _term.alert_once(
             "fork-no-channel",
             f"run {run.id} belongs to process {run._owner_pid}; this process "
             "cannot reach it, so its rows are dropped. Call init() in the child.",
@@ -181,7 +181,7 @@ def forward_row(
     try:
         _connection(run, channel.address).sendall(_LENGTH.pack(len(message)) + message)
     except OSError as error:
-        _term.warn_once(
+        _term.alert_once(
             "fork-send-failed",
             f"a forked process could not send its rows to run {run.id}: {error}",
         )

@@ -1,8 +1,8 @@
 """What the user sees on the terminal: short lines on stderr.
 
 Logs go to the run's ``logs/debug.log``; this module is for the few lines a
-person should read. ``WANDB_SILENT=true`` hides the informational lines
-but never the warnings that say data may be lost.
+person should read. ``WANDB_SILENT=true`` hides everything but the alerts
+that say data may be lost.
 """
 
 from __future__ import annotations
@@ -24,17 +24,23 @@ def info(message: str) -> None:
 
 
 def warn(message: str) -> None:
-    """A warning line, always shown."""
+    """A warning about the user's input, hidden by ``WANDB_SILENT``."""
+    if not _env.silent():
+        _write("WARNING " + message)
+
+
+def alert(message: str) -> None:
+    """A warning that data may be lost: shown even when silent."""
     _write("WARNING " + message)
 
 
-def warn_once(key: str, message: str) -> None:
-    """A warning shown at most once per process for ``key``."""
+def alert_once(key: str, message: str) -> None:
+    """An ``alert`` shown at most once per process for ``key``."""
     with _lock:
         if key in _said_once:
             return
         _said_once.add(key)
-    warn(message)
+    alert(message)
 
 
 def _write(message: str) -> None:

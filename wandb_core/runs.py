@@ -15,7 +15,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from wandb_core import _term
@@ -264,59 +264,82 @@ def _load_yaml_config(path: str) -> dict[str, Any]:
     }
 
 
-class Summary:
-    """The run's summary: the last value of each metric, unless set by hand."""
+class _SummaryView(MutableMapping[str, Any]):
+    """A dict-like view of (part of) the summary that records every change.
 
-    def __init__(self, run: Run) -> None:
+    Nested dicts come back as views too, so ``del summary["a"]["b"]``
+    reaches the log as a removal, as ``del summary["a"]`` does.
+    """
+
+    def __init__(self, run: Run, path: Path) -> None:
         self._run = run
+        self._path = path
+
+    def _target(self) -> dict[str, Any]:
+        target = self._run._summary_values
+        for key in self._path:
+            child = target.get(key)
+            if not isinstance(child, dict):
+                return {}
+            target = child
+        return target
 
     def __getitem__(self, key: str) -> Any:
-        return self._run._summary_values[key]
+        value = self._target()[key]
+        if isinstance(value, dict):
+            return _SummaryView(self._run, self._path + (key,))
+        return value
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self.update({key: value})
+        self._run._summary_set(self._path, {key: value})
 
     def __delitem__(self, key: str) -> None:
-        self._run._summary_delete(key)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._run._summary_values
+        if key not in self._target():
+            raise KeyError(key)
+        self._run._summary_delete(self._path + (key,))
 
     def __iter__(self) -> Iterator[str]:
-        return iter(list(self._run._summary_values))
+        return iter(list(self._target()))
 
     def __len__(self) -> int:
-        return len(self._run._summary_values)
+        return len(self._target())
 
     def __getattr__(self, key: str) -> Any:
         if key.startswith("_"):
             raise AttributeError(key)
         try:
-            return self._run._summary_values[key]
+            return self[key]
         except KeyError:
-            msg = f"The summary has no key {key!r}."
+            msg = f"The summary has no key {'.'.join(self._path + (key,))!r}."
             raise AttributeError(msg) from None
 
-    def get(self, key: str, default: Any = None) -> Any:
-        """The value of ``key``, or ``default``."""
-        return self._run._summary_values.get(key, default)
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, _SummaryView):
+            other = other._target()
+        return self._target() == other
 
-    def keys(self) -> list[str]:
-        """The summary keys."""
-        return list(self._run._summary_values)
+    __hash__ = None  # type: ignore[assignment]
 
-    def items(self) -> list[tuple[str, Any]]:
-        """The summary items."""
-        return list(self._run._summary_values.items())
+    def as_dict(self) -> dict[str, Any]:
+        """A deep copy as plain dicts."""
+        copied: dict[str, Any] = _deep_copy(self._target())
+        return copied
 
-    def update(self, values: Mapping[str, Any] | None = None, **more: Any) -> None:
-        """Set summary keys by hand."""
+    def update(self, values: Any = None, /, **more: Any) -> None:
+        """Set several keys at once."""
         merged = dict(values or {})
         merged.update(more)
-        self._run._summary_set(merged)
+        self._run._summary_set(self._path, merged)
 
     def __repr__(self) -> str:
-        return f"Summary({self._run._summary_values!r})"
+        return f"{type(self).__name__}({self._target()!r})"
+
+
+class Summary(_SummaryView):
+    """The run's summary: the last value of each metric, unless set by hand."""
+
+    def __init__(self, run: Run) -> None:
+        super().__init__(run, ())
 
 
 # ---------------------------------------------------------------------------
@@ -632,38 +655,67 @@ class Run:
             self._writer.submit(records.config(updates, removes, self.id))
             self._config_file_dirty = True
 
-    def _summary_set(self, values: Mapping[str, Any]) -> None:
+    def _summary_set(self, path: Path, values: Mapping[str, Any]) -> None:
         plain = {}
         for key, value in values.items():
             if not isinstance(key, str):
                 kind = type(key).__name__
                 msg = f"Summary key {key!r} is a {kind}; keys must be strings."
                 raise ValueTypeError(msg)
-            plain[key] = deep_value(value, (key,), normalize)
+            plain[key] = deep_value(value, path + (key,), normalize)
         with self._lock:
-            self._summary_values.update(plain)
-            self._summary_dirty.update(plain)
+            for key, value in plain.items():
+                full_path = path + (key,)
+                if isinstance(_get_nested(self._summary_values, full_path), dict):
+                    # A replaced dict must not leave its old leaves behind.
+                    self._remove_from_log(full_path)
+                _set_nested(self._summary_values, full_path, value)
+            if path:
+                self._summary_dirty.add(path[0])
+            else:
+                self._summary_dirty.update(plain)
             self._summary_file_dirty = True
 
-    def _summary_delete(self, key: str) -> None:
+    def _summary_delete(self, path: Path) -> None:
         with self._lock:
-            del self._summary_values[key]
-            self._summary_dirty.discard(key)
+            _pop_nested(self._summary_values, path)
+            if len(path) == 1:
+                self._summary_dirty.discard(path[0])
             self._summary_file_dirty = True
             self._aggregates = {
-                path: agg for path, agg in self._aggregates.items() if path[0] != key
+                known: aggregate
+                for known, aggregate in self._aggregates.items()
+                if known[: len(path)] != path
             }
-            if self._writer is not None and os.getpid() == self._owner_pid:
-                # Deletions go out at once, so that no later update of the
-                # same key can be ordered before them.
-                changed = self._take_summary_updates(complete=False)
-                self._writer.submit(encode_summary(changed, [(key,)]))
+            self._remove_from_log(path)
+
+    def _remove_from_log(self, path: Path) -> None:
+        """Write a summary removal now, after the updates still pending.
+
+        Removals go out at once, so that no later update of the same key
+        can be ordered before them.
+        """
+        if self._writer is None or os.getpid() != self._owner_pid:
+            return
+        pending = self._take_summary_updates(complete=False)
+        if pending:
+            self._writer.submit(encode_summary(pending, []))
+        self._writer.submit(encode_summary([], [path]))
 
     def _take_summary_updates(self, complete: bool) -> list[tuple[Path, str]]:
+        """Leaves of the summary keys changed since the last record (or all).
+
+        Nested dicts are written leaf by leaf, as the official client writes
+        them, so that a later removal of a nested path finds its leaves.
+        """
         keys = list(self._summary_values) if complete else list(self._summary_dirty)
         self._summary_dirty.clear()
         values = self._summary_values
-        return [((key,), value_json(values[key])) for key in keys if key in values]
+        updates: list[tuple[Path, str]] = []
+        for key in keys:
+            if key in values:
+                _append_leaves(updates, (key,), values[key])
+        return updates
 
     def summary_record(self) -> bytes | None:
         """A summary record of what changed since the last one, or None.
@@ -738,12 +790,12 @@ class Run:
         writer = self._writer
         assert writer is not None
         if not closed:
-            _term.warn(
+            _term.alert(
                 f"run {self.id}: the log writer did not finish in time; the end "
                 f"of {self.log_path} may be missing."
             )
         elif writer.error is not None:
-            _term.warn(
+            _term.alert(
                 f"run {self.id}: {writer.lost_records} records could not be written "
                 f"to {self.log_path} ({writer.error})."
             )
@@ -757,7 +809,7 @@ class Run:
     def _background_error(self, error: BaseException) -> None:
         """Called by the writer thread; the user hears of it once."""
         self._errors.append(error)
-        _term.warn_once(
+        _term.alert_once(
             f"writer-{self.id}",
             f"run {self.id}: writing the run's files failed ({error}); training "
             "goes on, and logging continues as far as the disk allows. Details "
@@ -794,6 +846,22 @@ def _pop_nested(target: dict[str, Any], path: Path) -> None:
             return
         target = child
     target.pop(path[-1], None)
+
+
+def _append_leaves(updates: list[tuple[Path, str]], path: Path, value: Any) -> None:
+    if type(value) is not dict:
+        updates.append((path, value_json(value)))
+        return
+    for key, item in value.items():
+        _append_leaves(updates, path + (key,), item)
+
+
+def _get_nested(target: dict[str, Any], path: Path) -> Any:
+    for key in path:
+        if not isinstance(target, dict) or key not in target:
+            return None
+        target = target[key]
+    return target
 
 
 def _deep_copy(value: Any) -> Any:

@@ -51,6 +51,8 @@ cdef str POS_INF_TOKEN = _wire.POS_INF_TOKEN
 cdef str NEG_INF_TOKEN = _wire.NEG_INF_TOKEN
 
 _SCALAR_TYPES = (str, int, float, bool, type(None))
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
 # Whole floats below this are written without ".0" (see records_py).
 cdef double INTEGRAL_LIMIT = 1e15
 
@@ -98,6 +100,14 @@ cdef str _string_json(str text):
     return string_json(text)
 
 
+cdef str _big_int_json(object value):
+    """Ints beyond int64 as the nearest double, as the official client."""
+    try:
+        return float_json(float(value))
+    except OverflowError:
+        return POS_INF_TOKEN if value > 0 else NEG_INF_TOKEN
+
+
 cdef str _scalar_json(object value):
     cdef type cls = type(value)
     if cls is float:
@@ -105,7 +115,9 @@ cdef str _scalar_json(object value):
     if cls is bool:
         return "true" if value else "false"
     if cls is int:
-        return str(value)
+        if INT64_MIN <= value <= INT64_MAX:
+            return str(value)
+        return _big_int_json(value)
     if value is None:
         return "null"
     return _string_json(value)

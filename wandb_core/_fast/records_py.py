@@ -27,6 +27,10 @@ Leaf = tuple[Path, Any, str]
 Normalizer = Callable[[Path, Any], Any]
 
 _SCALAR_TYPES = (str, int, float, bool, type(None))
+# Ints beyond int64 are written as the nearest double, as the official
+# client writes them (its backend has no bigger integer).
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
 # Whole floats below this are written without ".0"; every such float is
 # exact as an int (2**53 > 1e15).
 INTEGRAL_LIMIT = 1e15
@@ -53,6 +57,13 @@ def float_json(value: float) -> str:
     return _wire.POS_INF_TOKEN if value > 0 else _wire.NEG_INF_TOKEN
 
 
+def _big_int_json(value: int) -> str:
+    try:
+        return float_json(float(value))
+    except OverflowError:
+        return _wire.POS_INF_TOKEN if value > 0 else _wire.NEG_INF_TOKEN
+
+
 def _scalar_json(value: Any) -> str:
     cls = type(value)
     if cls is float:
@@ -60,7 +71,9 @@ def _scalar_json(value: Any) -> str:
     if cls is bool:
         return "true" if value else "false"
     if cls is int:
-        return str(value)
+        if INT64_MIN <= value <= INT64_MAX:
+            return str(value)
+        return _big_int_json(value)
     if value is None:
         return "null"
     return string_json(value)
