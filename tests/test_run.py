@@ -524,3 +524,26 @@ def test_context_manager_marks_a_failure(root: Path) -> None:
 
     replay = read(root)
     assert replay.exit_code == 1 and replay.state == "failed"
+
+
+def test_summary_file_and_log_agree_on_every_value(root: Path) -> None:
+    run = wandb.init()
+    row = {
+        "whole": 2.0,
+        "zero": 0.0,
+        "big": 2**64 + 1,
+        "nan": math.nan,
+        "text": "𝔼(X) \"q\"",
+        "nested": {"a": {"b": 3.0}, "list": [1.0, 2]},
+        "flag": True,
+    }
+
+    run.log(row)
+    run.finish()
+
+    from_log = {k: v for k, v in read(root).summary.items() if not k.startswith("_")}
+    text = (Path(run.dir) / "wandb-summary.json").read_text(encoding="utf-8")
+    from_file = {k: v for k, v in json.loads(text).items() if not k.startswith("_")}
+    canonical = json.dumps(from_log, sort_keys=True)
+    assert json.dumps(from_file, sort_keys=True) == canonical
+    assert type(from_file["whole"]) is type(from_log["whole"]) is int

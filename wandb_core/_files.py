@@ -7,10 +7,12 @@ are derived from the run and written on the writer thread.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from typing import TYPE_CHECKING, Any
 
+from wandb_core._fast import value_json
 from wandb_core.backend import records, rundir
 
 if TYPE_CHECKING:
@@ -28,9 +30,32 @@ def write_readable_files(run: Run) -> None:
     """Rewrite the summary and config files if they changed."""
     summary, config = run.snapshot_files()
     if summary is not None:
-        rundir.write_json_atomic(_path(run, SUMMARY_FILE), summary)
+        rundir.write_text_atomic(_path(run, SUMMARY_FILE), summary_json(summary))
     if config is not None:
         rundir.write_text_atomic(_path(run, CONFIG_FILE), config_yaml(config))
+
+
+def summary_json(summary: dict[str, Any]) -> str:
+    """The summary as indented JSON, each leaf encoded as in the log.
+
+    Leaves go through the same ``value_json`` as the summary records, so
+    the file and the log agree on every value (``2.0`` is ``2`` in both,
+    integers beyond int64 are doubles in both).
+    """
+    return _json_tree(summary, "") + "\n"
+
+
+def _json_tree(value: Any, indent: str) -> str:
+    if type(value) is not dict:
+        return value_json(value)
+    if not value:
+        return "{}"
+    inner = indent + "  "
+    members = [
+        f"{inner}{json.dumps(key, ensure_ascii=False)}: {_json_tree(item, inner)}"
+        for key, item in value.items()
+    ]
+    return "{\n" + ",\n".join(members) + "\n" + indent + "}"
 
 
 def config_yaml(config: dict[str, Any]) -> str:
