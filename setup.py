@@ -23,7 +23,9 @@ def _flag(name: str) -> bool:
 
 
 REQUIRE = _flag("WANDB_CORE_REQUIRE_EXTENSIONS")
-SKIP = _flag("WANDB_CORE_NO_EXTENSIONS") or platform.python_implementation() != "CPython"
+SKIP = (
+    _flag("WANDB_CORE_NO_EXTENSIONS") or platform.python_implementation() != "CPython"
+)
 FAST_MODULES = ["records"]
 
 

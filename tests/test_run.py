@@ -533,7 +533,7 @@ def test_summary_file_and_log_agree_on_every_value(root: Path) -> None:
         "zero": 0.0,
         "big": 2**64 + 1,
         "nan": math.nan,
-        "text": "𝔼(X) \"q\"",
+        "text": '𝔼(X) "q"',
         "nested": {"a": {"b": 3.0}, "list": [1.0, 2]},
         "flag": True,
     }

@@ -47,6 +47,7 @@ def float_json(value: float) -> str:
     official client's logs (it saves two bytes a value); others keep
     ``repr``'s shortest round-trip digits. -0.0 keeps its sign.
     """
+    value = float(value)  # ints (times given as ints) format as floats do
     if math.isfinite(value):
         if value.is_integer() and -INTEGRAL_LIMIT < value < INTEGRAL_LIMIT:
             if value or math.copysign(1.0, value) > 0:
@@ -55,6 +56,14 @@ def float_json(value: float) -> str:
     if math.isnan(value):
         return _wire.NAN_TOKEN
     return _wire.POS_INF_TOKEN if value > 0 else _wire.NEG_INF_TOKEN
+
+
+def _big_int_value(value: int) -> float:
+    """Ints beyond int64 become the nearest double, as in the official logs."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 def _big_int_json(value: int) -> str:
@@ -82,7 +91,7 @@ def _scalar_json(value: Any) -> str:
 def _check_key(key: Any, path: Path) -> str:
     if type(key) is not str:
         if isinstance(key, str):
-            return str(key)
+            return _check_key(str(key), path)
         where = ".".join(path) or "the logged dict"
         msg = (
             f"Key {key!r} in {where} is a {type(key).__name__}; "
@@ -100,6 +109,8 @@ def _check_key(key: Any, path: Path) -> str:
 def deep_value(value: Any, path: Path, normalize: Normalizer) -> Any:
     """Copy a value into plain JSON-ready types, normalizing what is not."""
     cls = type(value)
+    if cls is int and not INT64_MIN <= value <= INT64_MAX:
+        return _big_int_value(value)
     if cls in _SCALAR_TYPES:
         return value
     if cls is list or cls is tuple:
@@ -137,6 +148,9 @@ def _flatten_into(
     for raw_key, value in mapping.items():
         path = prefix + (_check_key(raw_key, prefix),)
         cls = type(value)
+        if cls is int and not INT64_MIN <= value <= INT64_MAX:
+            value = _big_int_value(value)
+            cls = float
         if cls in _SCALAR_TYPES:
             leaves.append((path, value, _scalar_json(value)))
             continue
@@ -304,7 +318,11 @@ def unframe(
             position += room  # zero padding up to the end of the block
             continue
         end = position + _wire.CHUNK_HEADER_SIZE + length
-        if length > room - _wire.CHUNK_HEADER_SIZE or chunk_type > _wire.CHUNK_LAST:
+        if (
+            length > room - _wire.CHUNK_HEADER_SIZE
+            or chunk_type == 0
+            or chunk_type > _wire.CHUNK_LAST
+        ):
             problems.append(f"impossible chunk at offset {position}")
             pending = None
             position += room
@@ -386,5 +404,5 @@ def _read_varint(buffer: bytes, position: int) -> tuple[int, int]:
         position += 1
         result |= (byte & 0x7F) << shift
         if not byte & 0x80:
-            return result, position
+            return result & 0xFFFFFFFFFFFFFFFF, position  # as C's uint64 does
         shift += 7
