@@ -266,3 +266,38 @@ def test_required_extensions_turn_the_fallback_into_an_error(tmp_path: Path) -> 
 
     assert result.returncode == 1
     assert "WANDB_CORE_REQUIRE_EXTENSIONS is set" in result.stderr
+
+
+@POSIX_ONLY
+def test_a_forked_child_that_calls_init_gets_its_own_run(tmp_path: Path) -> None:
+    result = run_script(
+        tmp_path,
+        """
+        import multiprocessing as mp
+
+        def child():
+            run = wandb.init(config={"who": "child"})
+            run.log({"child_value": 1})
+            run.finish()
+
+        if __name__ == "__main__":
+            run = wandb.init(config={"who": "parent"})
+            run.log({"parent_value": 1})
+            worker = mp.get_context("fork").Process(target=child)
+            worker.start()
+            worker.join(30)
+            run.log({"parent_value": 2})
+            run.finish()
+        """,
+    )
+
+    assert result.returncode == 0, result.stderr
+    from wandb_core.backend.reader import read_run
+
+    runs = {
+        run.config["who"]: run
+        for run in (read_run(log_file(d)) for d in run_dirs(tmp_path))
+    }
+    assert [r["parent_value"] for r in runs["parent"].history] == [1, 2]
+    assert [r["child_value"] for r in runs["child"].history] == [1]
+    assert runs["parent"].exit_code == runs["child"].exit_code == 0

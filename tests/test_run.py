@@ -547,3 +547,32 @@ def test_summary_file_and_log_agree_on_every_value(root: Path) -> None:
     canonical = json.dumps(from_log, sort_keys=True)
     assert json.dumps(from_file, sort_keys=True) == canonical
     assert type(from_file["whole"]) is type(from_log["whole"]) is int
+
+
+def test_a_bad_config_at_init_leaves_no_run_directory(root: Path) -> None:
+    with pytest.raises(TypeError, match="'model' has type builtins.object"):
+        wandb.init(config={"lr": 0.1, "model": object()})
+
+    assert not (root / "wandb").exists()
+
+
+def test_the_final_summary_holds_the_whole_runtime(root: Path) -> None:
+    run = wandb.init()
+    run.log({"a": 1})
+
+    import time
+
+    time.sleep(0.3)
+    run.finish()
+
+    assert read(root).summary["_runtime"] >= 0.3
+
+
+def test_a_config_without_a_run_can_be_copied(root: Path) -> None:
+    import copy
+
+    config = wandb.config
+    config.update({"a": [1, 2]})
+
+    duplicate = copy.deepcopy(config)
+    assert duplicate.as_dict() == {"a": [1, 2]}

@@ -149,13 +149,13 @@ def _disabled_run(identity: dict[str, Any], config_values: dict[str, Any]) -> Ru
 def _start_offline_run(
     identity: dict[str, Any], config_values: dict[str, Any], root: str, chosen: Settings
 ) -> Run:
-    start_time = records.now()
-    paths = rundir.RunDirectory(root, identity["run_id"], start_time, offline=True)
-    paths.create()
     # Validate and encode the config before anything is written.
     scratch = Config()
     scratch.update(config_values)
     config_items = [(key, value_json(value)) for key, value in scratch.items()]
+    start_time = records.now()
+    paths = rundir.RunDirectory(root, identity["run_id"], start_time, offline=True)
+    paths.create()
 
     fd = os.open(
         paths.log_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _O_BINARY, 0o644

@@ -212,6 +212,8 @@ class Config:
             self._run._config_changed((), (key,))
 
     def __getattr__(self, key: str) -> Any:
+        if key.startswith("__"):  # copy and pickle probe for special methods
+            raise AttributeError(key)
         try:
             return self._items[key]
         except KeyError:
@@ -479,6 +481,9 @@ class Run:
     def _log_leaves(
         self, leaves: list[Any], step: int | None, commit: bool | None
     ) -> None:
+        if self._finished:  # finish() ran in another thread meanwhile
+            msg = f"Run {self.id} is finished; log() cannot add data to it."
+            raise UsageError(msg)
         if step is not None:
             if step < self._step:
                 _term.warn(
@@ -762,21 +767,21 @@ class Run:
             return
         for hook in list(self._finish_hooks):
             hook()
-        with self._lock:
+        code = 0 if exit_code is None else int(exit_code)
+        writer = self._writer
+        assert writer is not None
+        with self._lock:  # no log() from another thread slips in after exit
             if self._finished:
                 return
             self._finished = True
             if self._pending:
                 self._commit()
-            final = self._take_summary_updates(complete=True)
+            runtime = time.monotonic() - self._start_monotonic
+            self._summary_values["_runtime"] = round(runtime, 6)
+            writer.submit(encode_summary(self._take_summary_updates(True), []))
             self._summary_file_dirty = True
-        code = 0 if exit_code is None else int(exit_code)
-        runtime = int(time.monotonic() - self._start_monotonic)
-        writer = self._writer
-        assert writer is not None
-        writer.submit(encode_summary(final, []))
-        writer.call_soon(self._write_readable_files)
-        writer.submit(records.exit_record(code, runtime, self.id))
+            writer.call_soon(self._write_readable_files)
+            writer.submit(records.exit_record(code, int(runtime), self.id))
         closed = writer.close()
         _detach(self)
         self._report_finish(code, closed)
