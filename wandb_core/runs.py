@@ -26,6 +26,7 @@ from wandb_core._fast import (
     flatten_row,
     value_json,
 )
+from wandb_core._paths import get_nested, pop_nested, set_nested
 from wandb_core.backend import records
 from wandb_core.errors import UsageError, ValueTypeError, ValueValueError
 from wandb_core.values import is_normalized_number, normalize
@@ -156,13 +157,7 @@ class Config:
         object.__setattr__(self, "_items", {})
 
     def _set_many(self, values: Mapping[str, Any]) -> None:
-        plain = {}
-        for key, value in values.items():
-            if not isinstance(key, str):
-                kind = type(key).__name__
-                msg = f"Config key {key!r} is a {kind}; keys must be strings."
-                raise ValueTypeError(msg)
-            plain[key] = deep_value(value, (key,), normalize)
+        plain = plain_mapping("Config", (), values)
         texts = [(key, value_json(value)) for key, value in plain.items()]
         self._items.update(plain)
         if self._run is not None and texts:
@@ -234,6 +229,17 @@ class Config:
 
     def __repr__(self) -> str:
         return f"Config({self._items!r})"
+
+
+def plain_mapping(kind: str, path: Path, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate and normalize values set by hand in the config or summary."""
+    plain = {}
+    for key, value in values.items():
+        if not isinstance(key, str):
+            msg = f"{kind} key {key!r} is a {type(key).__name__}; keys must be strings."
+            raise ValueTypeError(msg)
+        plain[key] = deep_value(value, path + (key,), normalize)
+    return plain
 
 
 def as_config_dict(values: Any) -> Mapping[str, Any]:
@@ -538,13 +544,13 @@ class Run:
             if len(path) == 1:
                 summary[path[0]] = value
             else:
-                _set_nested(summary, path, value)
+                set_nested(summary, path, value)
             dirty.add(path[0])
         self._summary_file_dirty = True
 
     def _aggregate(self, path: Path, value: Any, metric: Metric) -> Any:
         if "none" in metric.summary:
-            _pop_nested(self._summary_values, path)
+            pop_nested(self._summary_values, path)
             return None
         aggregate = self._aggregates.get(path)
         if aggregate is None:
@@ -661,20 +667,14 @@ class Run:
             self._config_file_dirty = True
 
     def _summary_set(self, path: Path, values: Mapping[str, Any]) -> None:
-        plain = {}
-        for key, value in values.items():
-            if not isinstance(key, str):
-                kind = type(key).__name__
-                msg = f"Summary key {key!r} is a {kind}; keys must be strings."
-                raise ValueTypeError(msg)
-            plain[key] = deep_value(value, path + (key,), normalize)
+        plain = plain_mapping("Summary", path, values)
         with self._lock:
             for key, value in plain.items():
                 full_path = path + (key,)
-                if isinstance(_get_nested(self._summary_values, full_path), dict):
+                if isinstance(get_nested(self._summary_values, full_path), dict):
                     # A replaced dict must not leave its old leaves behind.
                     self._remove_from_log(full_path)
-                _set_nested(self._summary_values, full_path, value)
+                set_nested(self._summary_values, full_path, value)
             if path:
                 self._summary_dirty.add(path[0])
             else:
@@ -683,7 +683,7 @@ class Run:
 
     def _summary_delete(self, path: Path) -> None:
         with self._lock:
-            _pop_nested(self._summary_values, path)
+            pop_nested(self._summary_values, path)
             if len(path) == 1:
                 self._summary_dirty.discard(path[0])
             self._summary_file_dirty = True
@@ -835,38 +835,12 @@ def _check_step(step: Any) -> int:
     return value
 
 
-def _set_nested(target: dict[str, Any], path: Path, value: Any) -> None:
-    for key in path[:-1]:
-        child = target.get(key)
-        if not isinstance(child, dict):
-            child = target[key] = {}
-        target = child
-    target[path[-1]] = value
-
-
-def _pop_nested(target: dict[str, Any], path: Path) -> None:
-    for key in path[:-1]:
-        child = target.get(key)
-        if not isinstance(child, dict):
-            return
-        target = child
-    target.pop(path[-1], None)
-
-
 def _append_leaves(updates: list[tuple[Path, str]], path: Path, value: Any) -> None:
     if type(value) is not dict:
         updates.append((path, value_json(value)))
         return
     for key, item in value.items():
         _append_leaves(updates, path + (key,), item)
-
-
-def _get_nested(target: dict[str, Any], path: Path) -> Any:
-    for key in path:
-        if not isinstance(target, dict) or key not in target:
-            return None
-        target = target[key]
-    return target
 
 
 def _deep_copy(value: Any) -> Any:

@@ -15,6 +15,7 @@ from typing import Any
 
 from wandb_core._fast import parse_fields, unframe
 from wandb_core._fast._wire import FILE_HEADER
+from wandb_core._paths import pop_nested, set_nested
 from wandb_core.errors import LogFormatError
 
 # Record body field -> name, as in wandb_internal.proto.
@@ -139,29 +140,11 @@ def loads_value(text: str) -> Any:
     return json.loads(text)
 
 
-def _set_path(target: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
-    for key in path[:-1]:
-        child = target.get(key)
-        if not isinstance(child, dict):
-            child = target[key] = {}
-        target = child
-    target[path[-1]] = value
-
-
-def _remove_path(target: dict[str, Any], path: tuple[str, ...]) -> None:
-    for key in path[:-1]:
-        child = target.get(key)
-        if not isinstance(child, dict):
-            return
-        target = child
-    target.pop(path[-1], None)
-
-
 def _apply_items(target: dict[str, Any], body: bytes) -> None:
     for path, text in items(body, 1):
-        _set_path(target, path, loads_value(text))
+        set_nested(target, path, loads_value(text))
     for path, _text_value in items(body, 2):
-        _remove_path(target, path)
+        pop_nested(target, path)
 
 
 def read_run(path: str, with_history: bool = True) -> RunLog:
@@ -172,7 +155,7 @@ def read_run(path: str, with_history: bool = True) -> RunLog:
         if record.kind == "history" and with_history:
             row: dict[str, Any] = {}
             for item_path, text in items(record.body, 1):
-                _set_path(row, item_path, loads_value(text))
+                set_nested(row, item_path, loads_value(text))
             run.history.append(row)
         elif record.kind == "summary":
             _apply_items(run.summary, record.body)
