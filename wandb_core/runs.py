@@ -15,7 +15,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from wandb_core import _term
@@ -231,14 +231,19 @@ class Config:
         return f"Config({self._items!r})"
 
 
-def plain_mapping(kind: str, path: Path, values: Mapping[str, Any]) -> dict[str, Any]:
+def plain_mapping(
+    kind: str,
+    path: Path,
+    values: Mapping[str, Any],
+    normalizer: Callable[[Path, Any], Any] = normalize,
+) -> dict[str, Any]:
     """Validate and normalize values set by hand in the config or summary."""
     plain = {}
     for key, value in values.items():
         if not isinstance(key, str):
             msg = f"{kind} key {key!r} is a {type(key).__name__}; keys must be strings."
             raise ValueTypeError(msg)
-        plain[key] = deep_value(value, path + (key,), normalize)
+        plain[key] = deep_value(value, path + (key,), normalizer)
     return plain
 
 
@@ -407,6 +412,8 @@ class Run:
         self._step_values: dict[str, Any] = {}
         self._errors: list[BaseException] = []
         self._forwarder: Any = None
+        self._media_step = 0
+        self._media_files: list[str] = []
         self._finish_hooks: list[Any] = []
         self.config = Config(self)
         self.summary = Summary(self)
@@ -478,10 +485,16 @@ class Run:
             self._forward(data, step, commit)
             return
         row = data if type(data) is dict else dict(data)
-        leaves = flatten_row(row, normalize)
         if step is not None:
             step = _check_step(step)
         with self._lock:
+            self._media_step = self._step if step is None else step
+            try:
+                leaves = flatten_row(row, self._normalize)
+            finally:
+                media_files, self._media_files = self._media_files, []
+            if media_files:
+                self._announce_files(media_files)
             self._log_leaves(leaves, step, commit)
 
     def _log_leaves(
@@ -585,6 +598,27 @@ class Run:
         cache[path] = metric
         return metric
 
+    def _normalize(self, path: Path, value: Any) -> Any:
+        """Normalize a value; media objects write their files through the run.
+
+        A value whose type has ``_wandb_core_log_value(run, path, step)``
+        (Histogram, Table, Image) returns its JSON reference object from it;
+        files it writes go through ``add_media_file`` and are announced only
+        if the whole row is valid.
+        """
+        to_log = getattr(type(value), "_wandb_core_log_value", None)
+        if to_log is not None:
+            return to_log(value, self, path, self._media_step)
+        return normalize(path, value)
+
+    def add_media_file(self, relative_path: str) -> None:
+        """Record a file written under ``files/`` for the row being logged."""
+        self._media_files.append(relative_path)
+
+    def _announce_files(self, relative_paths: list[str]) -> None:
+        if self._writer is not None and os.getpid() == self._owner_pid:
+            self._writer.submit(records.files(relative_paths, records.FILE_TYPE_MEDIA))
+
     def _forward(
         self, data: Mapping[str, Any], step: int | None, commit: bool | None
     ) -> None:
@@ -667,8 +701,14 @@ class Run:
             self._config_file_dirty = True
 
     def _summary_set(self, path: Path, values: Mapping[str, Any]) -> None:
-        plain = plain_mapping("Summary", path, values)
         with self._lock:
+            self._media_step = self._step
+            try:
+                plain = plain_mapping("Summary", path, values, self._normalize)
+            finally:
+                media_files, self._media_files = self._media_files, []
+            if media_files:
+                self._announce_files(media_files)
             for key, value in plain.items():
                 full_path = path + (key,)
                 if isinstance(get_nested(self._summary_values, full_path), dict):
