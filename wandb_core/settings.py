@@ -94,7 +94,7 @@ def resolve_mode(mode: str | None, settings: Settings) -> str:
         msg = f"Mode {chosen!r} is not one of {', '.join(MODES)}."
         raise UsageError(msg)
     if chosen == "online":
-        # TODO(#online mode issue): speak the W&B HTTP protocol.
+        # TODO: online mode (the W&B HTTP protocol) comes with a later issue.
         msg = (
             "Online mode is not available in this version of wandb-core; "
             "use mode='offline' (the default) and upload later with `wandb sync`."
