@@ -8,6 +8,7 @@ builds no extension at all; so does any interpreter other than CPython.
 
 from __future__ import annotations
 
+import glob
 import os
 import platform
 import sys
@@ -26,7 +27,11 @@ REQUIRE = _flag("WANDB_CORE_REQUIRE_EXTENSIONS")
 SKIP = (
     _flag("WANDB_CORE_NO_EXTENSIONS") or platform.python_implementation() != "CPython"
 )
-FAST_MODULES = ["records"]
+# Each hot path's compiled twin is wandb_core/_fast/<topic>_c.pyx.
+FAST_MODULES = sorted(
+    os.path.basename(path)[: -len("_c.pyx")]
+    for path in glob.glob(os.path.join("wandb_core", "_fast", "*_c.pyx"))
+)
 
 
 def _banner(text: str) -> None:

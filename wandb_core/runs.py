@@ -615,6 +615,14 @@ class Run:
         """Record a file written under ``files/`` for the row being logged."""
         self._media_files.append(relative_path)
 
+    def write_record(self, body: bytes) -> None:
+        """Queue a record body built elsewhere in the package (media, artifacts).
+
+        Bodies come from ``backend.records`` builders, without ``num``.
+        """
+        if self._writer is not None and os.getpid() == self._owner_pid:
+            self._writer.submit(body)
+
     def _announce_files(self, relative_paths: list[str]) -> None:
         if self._writer is not None and os.getpid() == self._owner_pid:
             self._writer.submit(records.files(relative_paths, records.FILE_TYPE_MEDIA))

@@ -7,7 +7,8 @@ but cannot be loaded, the pure twins are used and one
 ``ExtensionFallbackWarning`` says so; ``WANDB_CORE_REQUIRE_EXTENSIONS=1``
 makes that an ImportError instead (CI and wheel builds set it).
 
-``implementation`` records the choice (``"cython"`` or ``"python"``) and
+``implementation`` records the choice (``"cython"``, or ``"python"`` as soon
+as any pure twin is in use) and
 ``fallback_reason`` why the pure twins were used (``None`` when they were
 not, or when the user asked for them). Nothing else imports a twin module
 directly; everything goes through the names exported here.
@@ -23,20 +24,25 @@ from typing import TYPE_CHECKING
 from wandb_core import _env
 from wandb_core.errors import ExtensionFallbackWarning
 
-implementation: str
+# Every hot path: a compiled ``<topic>_c.pyx`` and a pure ``<topic>_py.py``.
+# ``records`` loads with this module; the others on first use, as
+# attributes of this module (``from wandb_core._fast import histogram``).
+TOPICS = ("records", "histogram", "table")
+
+implementation = "cython"
 fallback_reason: str | None = None
 
 
-def _load_records() -> ModuleType:
+def load(topic: str) -> ModuleType:
+    """The chosen twin module of ``topic``."""
     global implementation, fallback_reason
 
+    pure_name = f"wandb_core._fast.{topic}_py"
     if _env.no_extensions():
-        from wandb_core._fast import records_py
-
         implementation = "python"
-        return records_py
+        return importlib.import_module(pure_name)
     try:
-        records_c = importlib.import_module("wandb_core._fast.records_c")
+        return importlib.import_module(f"wandb_core._fast.{topic}_c")
     except ImportError as error:
         if _env.require_extensions():
             msg = (
@@ -44,14 +50,20 @@ def _load_records() -> ModuleType:
                 f"({_env.REQUIRE_EXTENSIONS} is set) but cannot be loaded: {error}"
             )
             raise ImportError(msg) from error
-        from wandb_core._fast import records_py
-
         implementation = "python"
-        fallback_reason = str(error)
-        _warn_fallback(error)
-        return records_py
-    implementation = "cython"
-    return records_c
+        if fallback_reason is None:
+            fallback_reason = str(error)
+            _warn_fallback(error)
+        return importlib.import_module(pure_name)
+
+
+def __getattr__(name: str) -> ModuleType:
+    if name in TOPICS:
+        module = load(name)
+        globals()[name] = module
+        return module
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)
 
 
 def _warn_fallback(error: ImportError) -> None:
@@ -66,7 +78,7 @@ def _warn_fallback(error: ImportError) -> None:
         f"compiler to get them, or set {_env.NO_EXTENSIONS}=1 to silence "
         "this warning."
     )
-    warnings.warn(msg, ExtensionFallbackWarning, stacklevel=3)
+    warnings.warn(msg, ExtensionFallbackWarning, stacklevel=4)
 
 
 if TYPE_CHECKING:
@@ -83,7 +95,7 @@ if TYPE_CHECKING:
         value_json,
     )
 else:
-    _records = _load_records()
+    _records = records = load("records")
     Framer = _records.Framer
     deep_value = _records.deep_value
     encode_history = _records.encode_history
@@ -106,6 +118,7 @@ __all__ = [
     "flatten_row",
     "float_json",
     "implementation",
+    "load",
     "parse_fields",
     "unframe",
     "value_json",
