@@ -106,7 +106,6 @@ else:
     parse_fields = _records.parse_fields
     unframe = _records.unframe
     value_json = _records.value_json
-    records_module = _records
 
 __all__ = [
     "Framer",
