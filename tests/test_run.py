@@ -576,3 +576,18 @@ def test_a_config_without_a_run_can_be_copied(root: Path) -> None:
 
     duplicate = copy.deepcopy(config)
     assert duplicate.as_dict() == {"a": [1, 2]}
+
+
+def test_an_unwritable_directory_degrades_to_a_run_that_does_nothing(
+    root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = root / "not-a-folder"
+    blocker.write_text("a file where the run folder should go")
+
+    run = wandb.init(dir=str(blocker), config={"lr": 0.1})
+    run.log({"loss": 1.0})
+    run.finish()
+
+    assert run.disabled and run.config.lr == 0.1
+    err = capsys.readouterr().err
+    assert "this run is NOT logged" in err and str(blocker) in err

@@ -113,7 +113,16 @@ def init(
         run = _disabled_run(identity, config_values)
     else:
         root = settings_module.root_dir(dir, chosen)
-        run = _start_offline_run(identity, config_values, root, chosen)
+        try:
+            run = _start_offline_run(identity, config_values, root, chosen)
+        except OSError as error:
+            # Training matters more than its log: say so once, loudly, and
+            # let every call of the run do nothing.
+            _term.alert(
+                f"cannot write run files under {root} ({error}); this run is "
+                "NOT logged. Set WANDB_DIR or dir= to a writable folder."
+            )
+            run = _disabled_run(identity, config_values)
     with _runs_lock:
         _runs.append(run)
     _install_exit_hooks()
