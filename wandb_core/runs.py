@@ -412,7 +412,7 @@ class Run:
         self._step_values: dict[str, Any] = {}
         self._errors: list[BaseException] = []
         self._forwarder: Any = None
-        self._media_step = 0
+        self._media_step: int | str = 0
         self._media_files: list[str] = []
         self._finish_hooks: list[Any] = []
         self.config = Config(self)
@@ -488,7 +488,9 @@ class Run:
         if step is not None:
             step = _check_step(step)
         with self._lock:
-            self._media_step = self._step if step is None else step
+            # Media files are named by the step before the call, as the
+            # official client names them, even when step= moves it on.
+            self._media_step = self._step
             try:
                 leaves = flatten_row(row, self._normalize)
             finally:
@@ -603,12 +605,19 @@ class Run:
 
         A value whose type has ``_wandb_core_log_value(run, path, step)``
         (Histogram, Table, Image) returns its JSON reference object from it;
-        files it writes go through ``add_media_file`` and are announced only
-        if the whole row is valid.
+        a list of such values whose type has ``_wandb_core_log_sequence``
+        logs as one object (an image gallery). Files they write go through
+        ``add_media_file`` and are announced only if the whole row is valid.
+        ``step`` is the step before the call, or ``"summary"``.
         """
         to_log = getattr(type(value), "_wandb_core_log_value", None)
         if to_log is not None:
             return to_log(value, self, path, self._media_step)
+        if type(value) in (list, tuple) and value:
+            kind = type(value[0])
+            log_sequence = getattr(kind, "_wandb_core_log_sequence", None)
+            if log_sequence is not None and all(type(v) is kind for v in value):
+                return log_sequence(value, self, path, self._media_step)
         return normalize(path, value)
 
     def add_media_file(self, relative_path: str) -> None:
@@ -710,7 +719,7 @@ class Run:
 
     def _summary_set(self, path: Path, values: Mapping[str, Any]) -> None:
         with self._lock:
-            self._media_step = self._step
+            self._media_step = "summary"  # media set by hand: <key>_summary_<hash>
             try:
                 plain = plain_mapping("Summary", path, values, self._normalize)
             finally:

@@ -192,6 +192,11 @@ cpdef list flatten_row(dict data, object normalize):
     return leaves
 
 
+cdef inline bint _logs_as_sequence(object first):
+    """Whether a list of such values logs as one object (media galleries)."""
+    return hasattr(type(first), "_wandb_core_log_sequence")
+
+
 cdef void _flatten_into(list leaves, tuple prefix, dict mapping,
                         object normalize) except *:
     cdef tuple path
@@ -207,6 +212,8 @@ cdef void _flatten_into(list leaves, tuple prefix, dict mapping,
             continue
         if cls is not dict and cls is not list and cls is not tuple:
             value = normalize(path, value)
+        elif cls is not dict and value and _logs_as_sequence(value[0]):
+            value = normalize(path, value)  # e.g. a list of images
         if type(value) is dict:
             _flatten_into(leaves, path, value, normalize)
             continue

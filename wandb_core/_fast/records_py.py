@@ -142,6 +142,11 @@ def flatten_row(data: dict[str, Any], normalize: Normalizer) -> list[Leaf]:
     return leaves
 
 
+def _logs_as_sequence(first: Any) -> bool:
+    """Whether a list of such values logs as one object (media galleries)."""
+    return hasattr(type(first), "_wandb_core_log_sequence")
+
+
 def _flatten_into(
     leaves: list[Leaf], prefix: Path, mapping: dict[Any, Any], normalize: Normalizer
 ) -> None:
@@ -156,6 +161,8 @@ def _flatten_into(
             continue
         if cls is not dict and cls is not list and cls is not tuple:
             value = normalize(path, value)
+        elif cls is not dict and value and _logs_as_sequence(value[0]):
+            value = normalize(path, value)  # e.g. a list of images
         if type(value) is dict:
             _flatten_into(leaves, path, value, normalize)
             continue
