@@ -591,3 +591,31 @@ def test_an_unwritable_directory_degrades_to_a_run_that_does_nothing(
     assert run.disabled and run.config.lr == 0.1
     err = capsys.readouterr().err
     assert "this run is NOT logged" in err and str(blocker) in err
+
+
+def test_arrays_by_size_in_history_summary_and_config(root: Path) -> None:
+    run = wandb.init(config={"grid": np.arange(40)})
+
+    run.log({"one": np.array([5.0]), "one_int": np.array([[3]]), "two": np.ones(2)})
+    run.summary["weights"] = np.arange(40.0)
+    run.finish()
+
+    replay = read(root)
+    assert user_rows(replay) == [
+        {"one": 5.0, "one_int": 3, "two": [1.0, 1.0], "_step": 0}
+    ]
+    # The official client's statistics object for a big array set by hand;
+    # np.percentile(np.arange(40.0), 10) is 3.9 up to rounding.
+    assert replay.summary["weights"] == {
+        "_type": "numpy.ndarray",
+        "var": 133.25,
+        "mean": 19.5,
+        "min": 0,
+        "max": 39,
+        "10%": pytest.approx(3.9),
+        "25%": 9.75,
+        "75%": 29.25,
+        "90%": pytest.approx(35.1),
+        "size": 40,
+    }
+    assert replay.config["grid"] == list(range(40))

@@ -19,12 +19,14 @@ from wandb_core.__version__ import __version__
 
 if TYPE_CHECKING:
     from wandb_core._session import init
+    from wandb_core.data_types.histogram import Histogram
     from wandb_core.data_types.image import Image
     from wandb_core.runs import Config, Run, Summary
     from wandb_core.settings import Settings
 
 __all__ = [
     "Config",
+    "Histogram",
     "Image",
     "Run",
     "Settings",
@@ -45,6 +47,7 @@ _LAZY = {
     "Config": ("wandb_core.runs", "Config"),
     "Summary": ("wandb_core.runs", "Summary"),
     "Settings": ("wandb_core.settings", "Settings"),
+    "Histogram": ("wandb_core.data_types.histogram", "Histogram"),
     "Image": ("wandb_core.data_types.image", "Image"),
 }
 

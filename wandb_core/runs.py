@@ -29,7 +29,12 @@ from wandb_core._fast import (
 from wandb_core._paths import get_nested, pop_nested, set_nested
 from wandb_core.backend import records
 from wandb_core.errors import UsageError, ValueTypeError, ValueValueError
-from wandb_core.values import is_normalized_number, normalize
+from wandb_core.values import (
+    is_normalized_number,
+    normalize,
+    normalize_config,
+    summary_statistics,
+)
 
 if TYPE_CHECKING:
     from wandb_core.backend.writer import LogWriter
@@ -157,7 +162,7 @@ class Config:
         object.__setattr__(self, "_items", {})
 
     def _set_many(self, values: Mapping[str, Any]) -> None:
-        plain = plain_mapping("Config", (), values)
+        plain = plain_mapping("Config", (), values, normalize_config)
         texts = [(key, value_json(value)) for key, value in plain.items()]
         self._items.update(plain)
         if self._run is not None and texts:
@@ -620,6 +625,13 @@ class Run:
                 return log_sequence(value, self, path, self._media_step)
         return normalize(path, value)
 
+    def _normalize_summary(self, path: Path, value: Any) -> Any:
+        """As ``_normalize``; big arrays become statistics, not histograms."""
+        statistics = summary_statistics(value)
+        if statistics is not None:
+            return statistics
+        return self._normalize(path, value)
+
     def add_media_file(self, relative_path: str) -> None:
         """Record a file written under ``files/`` for the row being logged."""
         self._media_files.append(relative_path)
@@ -721,7 +733,7 @@ class Run:
         with self._lock:
             self._media_step = "summary"  # media set by hand: <key>_summary_<hash>
             try:
-                plain = plain_mapping("Summary", path, values, self._normalize)
+                plain = plain_mapping("Summary", path, values, self._normalize_summary)
             finally:
                 media_files, self._media_files = self._media_files, []
             if media_files:

@@ -15,6 +15,11 @@ from wandb_core.errors import ValueTypeError, ValueValueError
 
 Path = tuple[str, ...]
 
+# Arrays and tensors with more elements than this are logged as histograms
+# of HISTOGRAM_BINS bins, as the official client logs them.
+HISTOGRAM_THRESHOLD = 32
+HISTOGRAM_BINS = 32
+
 
 def _describe(path: Path) -> str:
     return repr(".".join(path)) if path else "the value"
@@ -82,9 +87,10 @@ def _numpy(path: Path, value: Any) -> Any:
         )
         raise ValueTypeError(msg)
     if type(value).__name__ == "ndarray":
-        if value.ndim == 0:
-            return _numpy_scalar(value[()])
-        # TODO(#3): arrays of more than 32 elements become histograms.
+        if value.size == 1:  # the official client logs [5.0] as 5.0
+            return _numpy_scalar(value.reshape(-1)[0])
+        if value.size > HISTOGRAM_THRESHOLD and kind in ("b", "i", "u", "f"):
+            return _histogram(path, value)
         return value.tolist()
     return _numpy_scalar(value)
 
@@ -113,10 +119,67 @@ def _torch(path: Path, value: Any) -> Any:
         raise ValueTypeError(msg)
     if hasattr(value, "cpu"):
         value = value.cpu()
-    if value.dim() == 0:
+    if value.numel() == 1:  # a one-element tensor logs as its number
         return value.item()
-    # TODO(#3): tensors of more than 32 elements become histograms.
+    if value.numel() > HISTOGRAM_THRESHOLD:
+        return _histogram(path, value)
     return value.tolist()
+
+
+def _histogram(path: Path, value: Any) -> Any:
+    from wandb_core.data_types.histogram import histogram_json
+
+    return histogram_json(path, value, HISTOGRAM_BINS)
+
+
+def normalize_config(path: Path, value: Any) -> Any:
+    """``normalize`` for config values: arrays of any size stay lists."""
+    module = type(value).__module__
+    if module == "numpy" and type(value).__name__ == "ndarray" and value.size > 1:
+        return value.tolist()
+    if module.startswith("torch") and hasattr(value, "tolist"):
+        if value.numel() > 1:
+            return value.detach().cpu().tolist()
+    return normalize(path, value)
+
+
+def summary_statistics(value: Any) -> dict[str, Any] | None:
+    """The statistics object the official client stores for a big array.
+
+    A numpy array (or torch tensor) of more than 32 numbers set directly in
+    the summary is summarized, not stored; None for anything else.
+    """
+    module = type(value).__module__
+    if module.startswith("torch") and hasattr(value, "numel"):
+        if value.numel() <= HISTOGRAM_THRESHOLD:
+            return None
+        kind = "torch.Tensor"
+        try:
+            value = value.detach().cpu().numpy()
+        except Exception:  # Defensive: torch without numpy
+            return None
+    elif module == "numpy" and type(value).__name__ == "ndarray":
+        if value.size <= HISTOGRAM_THRESHOLD or value.dtype.kind not in "biuf":
+            return None
+        kind = "numpy.ndarray"
+    else:
+        return None
+    import numpy
+
+    # Computed as the official client computes them: each percentile in the
+    # array's own precision, min and max keeping the array's number type.
+    return {
+        "_type": kind,
+        "var": numpy.var(value).item(),
+        "mean": numpy.mean(value).item(),
+        "min": numpy.amin(value).item(),
+        "max": numpy.amax(value).item(),
+        "10%": numpy.percentile(value, 10).item(),
+        "25%": numpy.percentile(value, 25).item(),
+        "75%": numpy.percentile(value, 75).item(),
+        "90%": numpy.percentile(value, 90).item(),
+        "size": int(value.size),
+    }
 
 
 def is_normalized_number(value: Any) -> bool:
