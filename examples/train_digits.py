@@ -2,7 +2,8 @@
 
 The script logs the way a typical training loop does: hyperparameters in the
 run config, per-step training metrics, per-epoch validation metrics on their
-own x-axis, and a few final numbers in the run summary.
+own x-axis with a histogram of the hidden layer's weights, a few test digits
+as images, a table of test predictions, and final numbers in the summary.
 
 Usage:
     python examples/train_digits.py                  # wandb_core (offline)
@@ -161,10 +162,13 @@ def cosine_lr(base_lr: float, step: int, total_steps: int) -> float:
     return 0.5 * base_lr * (1.0 + math.cos(math.pi * step / total_steps))
 
 
-def train(run: Any, model: MLP, data: Data, args: argparse.Namespace) -> float:
+def train(
+    wandb: ModuleType, run: Any, model: MLP, data: Data, args: argparse.Namespace
+) -> float:
     """Train the model, logging per-step and per-epoch metrics to ``run``.
 
     Args:
+        wandb: The SDK module (for its Histogram type).
         run: The active run.
         model: The model to train in place.
         data: The data splits.
@@ -198,9 +202,46 @@ def train(run: Any, model: MLP, data: Data, args: argparse.Namespace) -> float:
                 "val/loss": val_loss,
                 "val/acc": val_acc,
                 "epoch_time_s": time.perf_counter() - start,
+                "weights/hidden": wandb.Histogram(model.params["w1"]),
             }
         )
     return best_val_acc
+
+
+def digit_image(wandb: ModuleType, pixels: np.ndarray, caption: str) -> Any:
+    """An 8 x 8 digit (features in [0, 1]) as a W&B image."""
+    gray = np.round(pixels.reshape(8, 8) * 255).astype(np.uint8)
+    return wandb.Image(gray, caption=caption)
+
+
+def log_test_predictions(
+    wandb: ModuleType, run: Any, model: MLP, test: Split, rows: int
+) -> None:
+    """Log a few test digits as images and a table of predictions.
+
+    Args:
+        wandb: The SDK module (for its Image and Table types).
+        run: The active run.
+        model: The trained model.
+        test: The test split.
+        rows: How many test digits to show.
+    """
+    probs = softmax(model.forward(test.x[:rows])[1])
+    predictions = probs.argmax(axis=1)
+    table = wandb.Table(columns=["image", "label", "prediction", "confidence"])
+    for index in range(rows):
+        label = int(test.y[index])
+        table.add_data(
+            digit_image(wandb, test.x[index], f"label {label}"),
+            label,
+            int(predictions[index]),
+            float(probs[index, predictions[index]]),
+        )
+    examples = [
+        digit_image(wandb, test.x[index], f"label {int(test.y[index])}")
+        for index in range(min(rows, 8))
+    ]
+    run.log({"test/predictions": table, "test/examples": examples})
 
 
 def parse_args() -> argparse.Namespace:
@@ -212,6 +253,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--hidden", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--table-rows", type=int, default=32)
     parser.add_argument(
         "--sdk",
         default="wandb_core",
@@ -251,8 +293,9 @@ def main() -> None:
         }
     )
 
-    best_val_acc = train(run, model, data, args)
+    best_val_acc = train(wandb, run, model, data, args)
     test_loss, test_acc = model.evaluate(data.test)
+    log_test_predictions(wandb, run, model, data.test, args.table_rows)
     run.summary["test/loss"] = test_loss
     run.summary["test/acc"] = test_acc
     run.summary["best_val_acc"] = best_val_acc

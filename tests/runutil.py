@@ -13,13 +13,23 @@ from wandb_core.backend.reader import RunLog, read_run
 
 USER_KEYS_IGNORED = ("_runtime", "_timestamp")
 
+# W&B's per-user folders, which conftest points at a private folder for the
+# whole test session: tests keep them when they clear WANDB_* variables.
+USER_FOLDER_VARS = frozenset({"WANDB_DATA_DIR", "WANDB_CACHE_DIR", "WANDB_CONFIG_DIR"})
+
+
+def is_inherited(name: str) -> bool:
+    """Whether a test's runs keep the environment variable ``name``."""
+    return (
+        not name.startswith("WANDB_")
+        or name.startswith("WANDB_CORE_")
+        or name in USER_FOLDER_VARS
+    )
+
 
 def offline_env(root: os.PathLike[str] | str, **extra: str) -> dict[str, str]:
     """Environment for a child process that logs offline under ``root``."""
-    env = dict(os.environ)
-    for name in list(env):
-        if name.startswith("WANDB_") and not name.startswith("WANDB_CORE_"):
-            del env[name]
+    env = {name: value for name, value in os.environ.items() if is_inherited(name)}
     env.update(
         WANDB_MODE="offline",
         WANDB_SILENT="true",

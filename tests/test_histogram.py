@@ -17,7 +17,6 @@ import os
 import subprocess
 import sys
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -28,9 +27,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import wandb_core as wandb
-from tests.runutil import only_run_dir, read, user_rows
+from tests.runutil import is_inherited, only_run_dir, read, user_rows
 from tests.twins import compiled_twin, pure_twin, twin
-from wandb_core import _session
 from wandb_core.backend.reader import read_run
 from wandb_core.data_types import histogram as histogram_module
 from wandb_core.errors import ValueTypeError, ValueValueError
@@ -594,19 +592,6 @@ def test_real_torch_tensors_match_numpy() -> None:
 # ---------------------------------------------------------------------------
 
 
-@pytest.fixture
-def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """An empty directory that runs log into, offline and silent."""
-    for name in list(os.environ):
-        if name.startswith("WANDB_") and not name.startswith("WANDB_CORE_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("WANDB_DIR", str(tmp_path))
-    monkeypatch.setenv("WANDB_SILENT", "true")
-    yield tmp_path
-    for run in list(_session._runs):
-        run.finish()
-
-
 def histogram_json(values: Any, num_bins: int) -> dict[str, Any]:
     counts, edges = expected_of(values, num_bins)
     return {"_type": "histogram", "values": counts, "bins": edges}
@@ -682,11 +667,7 @@ def run_with(sdk: str, root: Path) -> Path:
     root.mkdir()
     script = root / "script.py"
     script.write_text(f"import {sdk} as wandb\n" + DIFFERENTIAL_SCRIPT)
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith("WANDB_") or name.startswith("WANDB_CORE_")
-    }
+    env = {name: value for name, value in os.environ.items() if is_inherited(name)}
     out = root / "out"
     env.update(
         WANDB_MODE="offline",

@@ -18,7 +18,6 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,6 @@ from PIL import Image as PILImage
 
 import wandb_core as wandb
 from tests.runutil import log_file, offline_env, only_run_dir, read, run_script
-from wandb_core import _session
 from wandb_core.backend import reader
 from wandb_core.data_types.image import Image
 from wandb_core.errors import ValueTypeError, ValueValueError
@@ -228,19 +226,6 @@ def official(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         "run_dir": only_run_dir(root),
         "sources": str(folder),
     }
-
-
-@pytest.fixture
-def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """An empty directory that our runs log into, offline and silent."""
-    for name in list(os.environ):
-        if name.startswith("WANDB_") and not name.startswith("WANDB_CORE_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("WANDB_DIR", str(tmp_path))
-    monkeypatch.setenv("WANDB_SILENT", "true")
-    yield tmp_path
-    for run in list(_session._runs):
-        run.finish()
 
 
 def _describe(image: Image) -> list[Any]:

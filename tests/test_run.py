@@ -6,7 +6,6 @@ import argparse
 import json
 import math
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,22 +15,7 @@ import yaml
 
 import wandb_core as wandb
 from tests.runutil import log_file, only_run_dir, read, user_rows
-from wandb_core import _session
 from wandb_core.errors import UnsupportedModeError, UsageError
-
-
-@pytest.fixture
-def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """An empty directory that runs log into, offline and silent."""
-    for name in list(os.environ):
-        if name.startswith("WANDB_") and not name.startswith("WANDB_CORE_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("WANDB_DIR", str(tmp_path))
-    monkeypatch.setenv("WANDB_SILENT", "true")
-    yield tmp_path
-    for run in list(_session._runs):
-        run.finish()
-
 
 # -- step rules ------------------------------------------------------------------------
 
@@ -594,7 +578,8 @@ def test_an_unwritable_directory_degrades_to_a_run_that_does_nothing(
 
 
 def test_arrays_by_size_in_history_summary_and_config(root: Path) -> None:
-    run = wandb.init(config={"grid": np.arange(40)})
+    run = wandb.init(config={"grid": np.arange(40), "lr": np.array([2.0])})
+    run.config.scalar = np.array(3)
 
     run.log({"one": np.array([5.0]), "one_int": np.array([[3]]), "two": np.ones(2)})
     run.summary["weights"] = np.arange(40.0)
@@ -619,3 +604,7 @@ def test_arrays_by_size_in_history_summary_and_config(root: Path) -> None:
         "size": 40,
     }
     assert replay.config["grid"] == list(range(40))
+    # One-element arrays stay lists in config (the official client writes
+    # the string "2.0"); 0-d arrays are scalars.
+    assert replay.config["lr"] == [2.0]
+    assert replay.config["scalar"] == 3

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from wandb_core._session import init
     from wandb_core.data_types.histogram import Histogram
     from wandb_core.data_types.image import Image
+    from wandb_core.data_types.table import Table
     from wandb_core.runs import Config, Run, Summary
     from wandb_core.settings import Settings
 
@@ -31,6 +32,7 @@ __all__ = [
     "Run",
     "Settings",
     "Summary",
+    "Table",
     "__version__",
     "config",
     "define_metric",
@@ -49,6 +51,7 @@ _LAZY = {
     "Settings": ("wandb_core.settings", "Settings"),
     "Histogram": ("wandb_core.data_types.histogram", "Histogram"),
     "Image": ("wandb_core.data_types.image", "Image"),
+    "Table": ("wandb_core.data_types.table", "Table"),
 }
 
 

@@ -30,6 +30,7 @@ CONSOLE = "WANDB_CONSOLE"
 PROGRAM = "WANDB_PROGRAM"
 USERNAME = "WANDB_USERNAME"
 DISABLE_GIT = "WANDB_DISABLE_GIT"
+DATA_DIR = "WANDB_DATA_DIR"
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})

@@ -133,12 +133,16 @@ def _histogram(path: Path, value: Any) -> Any:
 
 
 def normalize_config(path: Path, value: Any) -> Any:
-    """``normalize`` for config values: arrays of any size stay lists."""
+    """``normalize`` for config values: arrays of any size stay lists.
+
+    Even one-element arrays stay lists (``[2.0]``), unlike in history: the
+    official client stores them as the string ``"2.0"``, a known bug.
+    """
     module = type(value).__module__
-    if module == "numpy" and type(value).__name__ == "ndarray" and value.size > 1:
+    if module == "numpy" and type(value).__name__ == "ndarray" and value.ndim:
         return value.tolist()
     if module.startswith("torch") and hasattr(value, "tolist"):
-        if value.numel() > 1:
+        if value.dim():
             return value.detach().cpu().tolist()
     return normalize(path, value)
 

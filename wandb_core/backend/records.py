@@ -11,7 +11,7 @@ Field numbers follow ``wandb_internal.proto`` of the official client.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from wandb_core._fast import encode_varint
@@ -20,6 +20,7 @@ from wandb_core._fast import encode_varint
 _HISTORY = 2
 _CONFIG = 5
 _FILES = 6
+_ARTIFACT = 8
 _METRIC = 12
 _RUN = 17
 _EXIT = 18
@@ -222,6 +223,89 @@ def metric(
         .message(9, Message().boolean(1, overwrite))
     )
     return _record(_METRIC, body, run_id)
+
+
+def _manifest_entry(fields: Mapping[str, Any]) -> Message:
+    entry = (
+        Message()
+        .text(1, fields["path"])
+        .text(2, fields["digest"])
+        .text(3, fields.get("ref"))
+        .varint(4, fields.get("size") or 0)
+        .text(6, fields.get("local_path"))
+        .text(7, fields.get("birth_artifact_id"))
+        .boolean(8, bool(fields.get("skip_cache")))
+    )
+    for key, value_json in fields.get("extra", ()):
+        entry.message(16, Message().text(1, key).text(2, value_json))
+    return entry
+
+
+def artifact(
+    *,
+    run_id: str,
+    project: str | None,
+    entity: str | None,
+    artifact_type: str,
+    name: str,
+    digest: str,
+    client_id: str,
+    sequence_client_id: str,
+    manifest_entries: Iterable[Mapping[str, Any]],
+    storage_policy: str,
+    storage_policy_config: Iterable[tuple[str, str]],
+    manifest_version: int = 1,
+    aliases: Sequence[str] = ("latest",),
+    description: str | None = None,
+    metadata_json: str | None = None,
+    user_created: bool = False,
+    use_after_commit: bool = False,
+    finalize: bool = True,
+    distributed_id: str | None = None,
+    base_id: str | None = None,
+    ttl_duration_seconds: int = 0,
+    tags: Sequence[str] = (),
+    digest_algorithm: str = "MANIFEST_MD5",
+    incremental: bool = False,
+) -> bytes:
+    """An artifact record: an artifact the run logged, with its manifest.
+
+    ``manifest_entries`` hold each entry's ``path``, ``digest`` and the
+    optional ``ref``, ``size``, ``local_path``, ``birth_artifact_id``,
+    ``skip_cache`` and ``extra`` (``(key, json)`` pairs), in the order to
+    write (the official client writes them by path);
+    ``storage_policy_config`` is ``(key, json)`` pairs.
+    """
+    manifest = Message().varint(1, manifest_version).text(2, storage_policy)
+    for key, value_json in storage_policy_config:
+        manifest.message(3, Message().text(1, key).text(2, value_json))
+    for fields in manifest_entries:
+        manifest.message(4, _manifest_entry(fields), keep_empty=True)
+    body = (
+        Message()
+        .text(1, run_id)
+        .text(2, project)
+        .text(3, entity)
+        .text(4, artifact_type)
+        .text(5, name)
+        .text(6, digest)
+        .text(7, description)
+        .text(8, metadata_json)
+        .boolean(9, user_created)
+        .boolean(10, use_after_commit)
+        .texts(11, aliases)
+        .message(12, manifest)
+        .text(13, distributed_id)
+        .boolean(14, finalize)
+        .text(15, client_id)
+        .text(16, sequence_client_id)
+        .text(17, base_id)
+        .varint(18, ttl_duration_seconds)
+        .texts(19, tags)
+        .text(20, digest_algorithm)
+        .boolean(100, incremental)
+    )
+    return _record(_ARTIFACT, body, run_id)
 
 
 def exit_record(exit_code: int, runtime_seconds: int, run_id: str) -> bytes:

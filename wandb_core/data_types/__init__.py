@@ -10,12 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from wandb_core.data_types.histogram import Histogram
+    from wandb_core.data_types.table import Table
 
-__all__ = ["Histogram"]
+__all__ = ["Histogram", "Table"]
 
 # Public name -> module that defines it.
 _LAZY = {
     "Histogram": "wandb_core.data_types.histogram",
+    "Table": "wandb_core.data_types.table",
 }
 
 
