@@ -1161,3 +1161,58 @@ def test_tables_of_images_as_the_official(tmp_path: Path) -> None:
         c.path: Path(c.local_path).read_bytes() for c in theirs.manifest.contents
     }
     assert staged == expected
+
+
+HISTOGRAM_SCRIPT = """
+import numpy as np
+run = wandb.init(project="tables")
+values = np.linspace(-1.0, 1.0, 101)
+rows = [
+    [wandb.Histogram(values, num_bins=8), "linear"],
+    [wandb.Histogram(np_histogram=([1, 2, 3], [0.0, 0.5, 1.0, 1.5])), "given"],
+    [None, "missing"],
+]
+table = wandb.Table(columns=["weights", "name"], data=rows)
+run.log({"hists": table})
+run.finish()
+"""
+
+
+@pytest.mark.reference
+def test_tables_of_histograms_hold_the_official_histogram_objects(
+    official: ModuleType, tmp_path: Path
+) -> None:
+    # The official client fails to log such a table (its artifact's JSON
+    # encoder meets the Histogram object); we store each cell as the
+    # official Histogram.to_json() gives it, in both files, with the
+    # official column types.
+    ours = LoggedRun(tmp_path / "ours", "wandb_core", HISTOGRAM_SCRIPT)
+    values = np.linspace(-1.0, 1.0, 101)
+    expected_cells = [
+        official.Histogram(values, num_bins=8).to_json(),
+        official.Histogram(np_histogram=([1, 2, 3], [0.0, 0.5, 1.0, 1.5])).to_json(),
+        None,
+    ]
+    assert expected_cells[0]["values"] == [13, 12, 13, 12, 13, 12, 13, 13]
+
+    (media,) = ours.media_files().values()
+    assert json.loads(media) == {
+        "columns": ["weights", "name"],
+        "data": [
+            [expected_cells[0], "linear"],
+            [expected_cells[1], "given"],
+            [None, "missing"],
+        ],
+    }
+    (artifact,) = ours.artifacts()
+    (entry,) = artifact.manifest.contents
+    stored = json.loads(Path(entry.local_path).read_bytes())
+    assert [row[0] for row in stored["data"]] == expected_cells
+    reference_table = official.Table(
+        columns=["weights", "name"],
+        data=[
+            [official.Histogram(values, num_bins=8), "linear"],
+            [None, "missing"],
+        ],
+    )
+    assert stored["column_types"] == reference_table._column_types.to_json()
