@@ -8,6 +8,7 @@ import, so a script may set them before calling ``init``.
 from __future__ import annotations
 
 import os
+import re
 
 NO_EXTENSIONS = "WANDB_CORE_NO_EXTENSIONS"
 REQUIRE_EXTENSIONS = "WANDB_CORE_REQUIRE_EXTENSIONS"
@@ -31,6 +32,9 @@ PROGRAM = "WANDB_PROGRAM"
 USERNAME = "WANDB_USERNAME"
 DISABLE_GIT = "WANDB_DISABLE_GIT"
 DATA_DIR = "WANDB_DATA_DIR"
+CACHE_DIR = "WANDB_CACHE_DIR"
+# The official client sets no size limit on its artifact cache; ours does.
+ARTIFACT_CACHE_MAX_BYTES = "WANDB_CORE_ARTIFACT_CACHE_MAX_BYTES"
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
@@ -64,6 +68,42 @@ def get_tags() -> tuple[str, ...] | None:
     if raw is None:
         return None
     return tuple(tag.strip() for tag in raw.split(",") if tag.strip())
+
+
+_BYTE_UNITS = {
+    "": 1,
+    "b": 1,
+    "kb": 1000,
+    "mb": 1000**2,
+    "gb": 1000**3,
+    "tb": 1000**4,
+    "kib": 1024,
+    "mib": 1024**2,
+    "gib": 1024**3,
+    "tib": 1024**4,
+}
+_BYTE_SIZE = re.compile(r"\s*(\d+(?:\.\d*)?)\s*([a-z]*)\s*")
+
+
+def get_byte_size(name: str) -> int | None:
+    """Read a size in bytes: ``1000000``, ``500MB``, ``10GB`` or ``2GiB``.
+
+    Unset and empty both mean ``None``.
+
+    Raises:
+        ValueError: the value is not a number with one of those units.
+    """
+    raw = get_str(name)
+    if raw is None:
+        return None
+    match = _BYTE_SIZE.fullmatch(raw.lower())
+    if match is None or match.group(2) not in _BYTE_UNITS:
+        msg = (
+            f"{name}={raw!r} is not a size in bytes; write a number with an "
+            "optional unit (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB), e.g. 10GB."
+        )
+        raise ValueError(msg)
+    return int(float(match.group(1)) * _BYTE_UNITS[match.group(2)])
 
 
 def no_extensions() -> bool:

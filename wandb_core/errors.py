@@ -31,6 +31,10 @@ class LogFormatError(Error, ValueError):
     """A transaction log is not in the format we can read."""
 
 
+class ArtifactNotFoundError(Error, LookupError):
+    """An artifact, version or artifact file asked for is not on this machine."""
+
+
 class WandbCoreWarning(UserWarning):
     """Base class of wandb-core warnings."""
 

@@ -27,7 +27,7 @@ from wandb_core.errors import ExtensionFallbackWarning
 # Every hot path: a compiled ``<topic>_c.pyx`` and a pure ``<topic>_py.py``.
 # ``records`` loads with this module; the others on first use, as
 # attributes of this module (``from wandb_core._fast import histogram``).
-TOPICS = ("records", "histogram", "table")
+TOPICS = ("records", "histogram", "table", "digest")
 
 implementation = "cython"
 fallback_reason: str | None = None
