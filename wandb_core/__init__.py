@@ -19,6 +19,7 @@ from wandb_core.__version__ import __version__
 
 if TYPE_CHECKING:
     from wandb_core._session import init
+    from wandb_core.artifacts.artifact import Artifact
     from wandb_core.data_types.histogram import Histogram
     from wandb_core.data_types.image import Image
     from wandb_core.data_types.table import Table
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from wandb_core.settings import Settings
 
 __all__ = [
+    "Artifact",
     "Config",
     "Histogram",
     "Image",
@@ -39,12 +41,15 @@ __all__ = [
     "finish",
     "init",
     "log",
+    "log_artifact",
     "run",
     "summary",
+    "use_artifact",
 ]
 
 _LAZY = {
     "init": ("wandb_core._session", "init"),
+    "Artifact": ("wandb_core.artifacts.artifact", "Artifact"),
     "Run": ("wandb_core.runs", "Run"),
     "Config": ("wandb_core.runs", "Config"),
     "Summary": ("wandb_core.runs", "Summary"),
@@ -106,6 +111,16 @@ def log(data: Any, step: int | None = None, commit: bool | None = None) -> None:
 def define_metric(name: str, *args: Any, **kwargs: Any) -> Any:
     """Define a metric on the current run (see ``Run.define_metric``)."""
     return _require_run("define_metric").define_metric(name, *args, **kwargs)
+
+
+def log_artifact(artifact_or_path: Any, *args: Any, **kwargs: Any) -> Any:
+    """Log an artifact to the current run (see ``Run.log_artifact``)."""
+    return _require_run("log_artifact").log_artifact(artifact_or_path, *args, **kwargs)
+
+
+def use_artifact(artifact_or_name: Any, *args: Any, **kwargs: Any) -> Any:
+    """Use an artifact in the current run (see ``Run.use_artifact``)."""
+    return _require_run("use_artifact").use_artifact(artifact_or_name, *args, **kwargs)
 
 
 def finish(exit_code: int | None = None, quiet: bool | None = None) -> None:

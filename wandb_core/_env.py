@@ -33,6 +33,8 @@ USERNAME = "WANDB_USERNAME"
 DISABLE_GIT = "WANDB_DISABLE_GIT"
 DATA_DIR = "WANDB_DATA_DIR"
 CACHE_DIR = "WANDB_CACHE_DIR"
+# Where Artifact.download() puts files by default: <dir>/<name>:v<N>.
+ARTIFACT_DIR = "WANDB_ARTIFACT_DIR"
 # The official client sets no size limit on its artifact cache; ours does.
 ARTIFACT_CACHE_MAX_BYTES = "WANDB_CORE_ARTIFACT_CACHE_MAX_BYTES"
 

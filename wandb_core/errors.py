@@ -35,6 +35,10 @@ class ArtifactNotFoundError(Error, LookupError):
     """An artifact, version or artifact file asked for is not on this machine."""
 
 
+class ArtifactFinalizedError(Error, ValueError):
+    """An artifact already logged cannot change: log a new version instead."""
+
+
 class WandbCoreWarning(UserWarning):
     """Base class of wandb-core warnings."""
 

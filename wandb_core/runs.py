@@ -15,7 +15,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from wandb_core import _term
@@ -815,6 +815,86 @@ class Run:
                 self._config_file_dirty = False
             return summary, config
 
+    # -- artifacts ---------------------------------------------------------------------
+
+    def log_artifact(
+        self,
+        artifact_or_path: Any,
+        name: str | None = None,
+        type: str | None = None,  # noqa: A002 - the official client's parameter
+        aliases: Sequence[str] | None = None,
+        tags: Sequence[str] | None = None,
+    ) -> Any:
+        """Log an artifact (or a file, folder or URI) as an output of this run.
+
+        A path becomes an artifact named ``run-<id>-<base name>`` of type
+        ``name``/``type`` or ``unspecified``. Aliases get ``latest``.
+
+        Raises:
+            TypeError: ``artifact_or_path`` is neither an Artifact nor a path.
+            ValueError: a path names nothing, or an alias or tag is invalid.
+            UsageError: the run is finished.
+        """
+        from wandb_core.artifacts.artifact import Artifact
+
+        artifact = _as_artifact(self, artifact_or_path, name, type)
+        if not isinstance(artifact, Artifact):
+            msg = (
+                "log_artifact() takes a wandb_core.Artifact or a path, not "
+                f"{type_name(artifact_or_path)}."
+            )
+            raise TypeError(msg)
+        if self._disabled:
+            return artifact
+        self._check_not_finished("log_artifact")
+        with self._lock:
+            artifact._log(self, aliases, tags)
+        return artifact
+
+    def use_artifact(
+        self,
+        artifact_or_name: Any,
+        type: str | None = None,  # noqa: A002 - the official client's parameter
+        aliases: Sequence[str] | None = None,
+        use_as: str | None = None,
+    ) -> Any:
+        """An artifact this run uses: ``"name:alias"`` or an ``Artifact``.
+
+        Offline, names resolve to versions logged by runs on this machine
+        (``v0``, ``v1``, ... per name, in logging order). An artifact not
+        logged yet is logged first, as used by this run.
+
+        Raises:
+            ArtifactNotFoundError: no such artifact or version was logged here.
+            ValueError: it has another type than ``type``.
+        """
+        from wandb_core.artifacts.artifact import Artifact
+        from wandb_core.artifacts.index import check_type, default_index
+
+        if isinstance(artifact_or_name, Artifact):
+            if artifact_or_name.is_draft() and not self._disabled:
+                self._check_not_finished("use_artifact")
+                with self._lock:
+                    artifact_or_name._log(
+                        self, aliases, None, user_created=True, use_after_commit=True
+                    )
+            return artifact_or_name
+        if not isinstance(artifact_or_name, str):
+            msg = (
+                "use_artifact() takes an artifact name or a wandb_core.Artifact, "
+                f"not {type_name(artifact_or_name)}."
+            )
+            raise TypeError(msg)
+        found = default_index().resolve(
+            artifact_or_name, entity=self.entity, project=self.project
+        )
+        return Artifact._from_logged(check_type(found, type))
+
+    def _check_not_finished(self, call: str) -> None:
+        if self._finished:
+            msg = f"Run {self.id} is finished; {call}() cannot add to it."
+            raise UsageError(msg)
+
     # -- finishing ---------------------------------------------------------------------
 
     def finish(self, exit_code: int | None = None, quiet: bool | None = None) -> None:
@@ -924,3 +1004,34 @@ def _detach(run: Run) -> None:
     from wandb_core import _session
 
     _session.forget(run)
+
+
+def type_name(value: Any) -> str:
+    """A value's type, as error messages name it."""
+    return type(value).__name__
+
+
+def _as_artifact(run: Run, value: Any, name: str | None, kind: str | None) -> Any:
+    """``log_artifact``'s argument as an Artifact: a path becomes one."""
+    from wandb_core.artifacts.artifact import Artifact
+
+    if not isinstance(value, (str, os.PathLike)):
+        return value
+    path = os.fspath(value)
+    artifact = Artifact(
+        name or f"run-{run.id}-{os.path.basename(path.rstrip('/'))}",
+        kind or "unspecified",
+    )
+    if os.path.isfile(path):
+        artifact.add_file(path)
+    elif os.path.isdir(path):
+        artifact.add_dir(path)
+    elif "://" in path:
+        artifact.add_reference(path)
+    else:
+        msg = (
+            f"log_artifact({path!r}): no such file or folder, and not a URI "
+            "such as file:///data or https://host/file."
+        )
+        raise ValueError(msg)
+    return artifact

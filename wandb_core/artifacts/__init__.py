@@ -35,6 +35,7 @@ __all__ = [
     "md5_b64",
     "md5_file_b64",
     "new_client_id",
+    "random_text",
     "sanitize_name",
     "stage_bytes",
     "stage_file",
@@ -101,7 +102,7 @@ def _new_staged_file() -> tuple[int, str]:
     """
     folder = staging_dir()
     for _ in range(_STAGED_ATTEMPTS):
-        name = "tmp" + _random_text(8)
+        name = "tmp" + random_text(8)
         path = os.path.join(folder, name)
         try:
             return os.open(path, _STAGED_FLAGS, _STAGED_MODE), path
@@ -142,10 +143,11 @@ def stage_file(source: str) -> str:
 
 def new_client_id() -> str:
     """A random id that names an artifact (or its sequence) before upload."""
-    return _random_text(CLIENT_ID_LENGTH)
+    return random_text(CLIENT_ID_LENGTH)
 
 
-def _random_text(length: int) -> str:
+def random_text(length: int) -> str:
+    """``length`` random characters of ``[0-9a-z]``."""
     return os.urandom(length).translate(_ID_BYTES).decode("ascii")
 
 

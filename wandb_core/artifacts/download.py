@@ -65,7 +65,7 @@ def safe_target(root: str, entry_path: str) -> str:
             empty, ``.`` or ``..`` part, or resolves outside ``root`` (also
             through a symbolic link already inside ``root``).
     """
-    problem = _path_problem(entry_path)
+    problem = path_problem(entry_path)
     if problem is None:
         root = os.path.abspath(root)
         target = os.path.join(root, *entry_path.split("/"))
@@ -172,7 +172,7 @@ def verify(manifest: Manifest | Mapping[str, Any], root: str) -> None:
 # -- checks ---------------------------------------------------------------
 
 
-def _path_problem(entry_path: str) -> str | None:
+def path_problem(entry_path: str) -> str | None:
     """What makes ``entry_path`` unsafe as a path inside a folder, or None."""
     if not entry_path:
         return "the path is empty"

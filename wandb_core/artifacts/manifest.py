@@ -190,9 +190,19 @@ class Manifest:
     def __contains__(self, path: object) -> bool:
         return path in self.entries
 
-    def digest(self) -> str:
-        """The artifact's digest (hex), from the entries in path order."""
-        hasher = hashlib.md5(DIGEST_HEADER, usedforsecurity=False)
+    def digest(self, algorithm: str = "MD5") -> str:
+        """The artifact's digest (hex), from the entries in path order.
+
+        ``algorithm`` is ``MD5`` or, for artifacts made with
+        ``digest_algorithm="XXH128"``, ``XXH128`` (needs ``xxhash``).
+        """
+        hasher: Any
+        if algorithm == "XXH128":
+            import xxhash
+
+            hasher = xxhash.xxh128(DIGEST_HEADER)
+        else:
+            hasher = hashlib.md5(DIGEST_HEADER, usedforsecurity=False)
         for path in sorted(self.entries):
             hasher.update(f"{path}:{self.entries[path].digest}\n".encode())
         return hasher.hexdigest()

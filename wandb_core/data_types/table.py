@@ -972,6 +972,20 @@ def _artifact_file(table: Table, count: int, convert: Callable[[Any], Any]) -> b
     )
 
 
+def artifact_files(
+    table: Table, holder: Any, name: str
+) -> tuple[bytes, list[tuple[str, str]]]:
+    """A table's file in an artifact and the files of its cells (images).
+
+    ``holder`` is the run, or any object with a ``run_dir`` whose ``tmp/``
+    folder may take the files of images never logged. Returns the bytes of
+    the ``.table.json`` file and ``(entry path, local file)`` pairs.
+    """
+    cells = _Cells(holder, name)
+    count = min(len(table.data), Table.MAX_ARTIFACT_ROWS)
+    return _artifact_file(table, count, cells.artifact), cells.files
+
+
 def _log_artifact(
     run: Run, key: str, entry_path: str, table_file: bytes, cells: _Cells
 ) -> tuple[str, str]:
