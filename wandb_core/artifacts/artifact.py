@@ -741,9 +741,8 @@ class ArtifactEntry:
 
     def ref_url(self) -> str:
         """The ``wandb-client-artifact://`` URL of this entry."""
-        return (
-            f"wandb-client-artifact://{self._artifact._client_id}/{self._entry.path}"
-        )
+        client_id = self._artifact._client_id
+        return f"wandb-client-artifact://{client_id}/{self._entry.path}"
 
     def download(self, root: str | None = None, skip_cache: bool | None = None) -> str:
         """Write this entry's file under ``root``; the file's path."""
