@@ -144,7 +144,8 @@ class Artifact:
     @property
     def metadata(self) -> dict[str, Any]:
         """JSON-ready metadata (a copy: set the property to change it)."""
-        return json.loads(json.dumps(self._metadata))
+        copied: dict[str, Any] = json.loads(json.dumps(self._metadata))
+        return copied
 
     @metadata.setter
     def metadata(self, value: dict[str, Any] | None) -> None:

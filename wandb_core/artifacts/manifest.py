@@ -205,7 +205,8 @@ class Manifest:
             hasher = hashlib.md5(DIGEST_HEADER, usedforsecurity=False)
         for path in sorted(self.entries):
             hasher.update(f"{path}:{self.entries[path].digest}\n".encode())
-        return hasher.hexdigest()
+        hex_digest: str = hasher.hexdigest()
+        return hex_digest
 
     def size(self) -> int:
         """The total size of the entries whose size is known."""
