@@ -3,7 +3,8 @@
 The script logs the way a typical training loop does: hyperparameters in the
 run config, per-step training metrics, per-epoch validation metrics on their
 own x-axis with a histogram of the hidden layer's weights, a few test digits
-as images, a table of test predictions, and final numbers in the summary.
+as images, a table of test predictions, final numbers in the summary, and the
+trained weights as a model artifact.
 
 Usage:
     python examples/train_digits.py                  # wandb_core (offline)
@@ -244,6 +245,18 @@ def log_test_predictions(
     run.log({"test/predictions": table, "test/examples": examples})
 
 
+def log_checkpoint(wandb: ModuleType, run: Any, model: MLP, test_acc: float) -> None:
+    """Save the trained weights and log them as a versioned model artifact."""
+    checkpoint = wandb.Artifact(
+        "digits-mlp",
+        type="model",
+        metadata={"test_acc": test_acc, "n_params": model.n_params},
+    )
+    with checkpoint.new_file("weights.npz", mode="wb") as stream:
+        np.savez(stream, **model.params)
+    run.log_artifact(checkpoint, aliases=["final"])
+
+
 def parse_args() -> argparse.Namespace:
     """Parse the command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -299,6 +312,7 @@ def main() -> None:
     run.summary["test/loss"] = test_loss
     run.summary["test/acc"] = test_acc
     run.summary["best_val_acc"] = best_val_acc
+    log_checkpoint(wandb, run, model, test_acc)
     run_dir = run.dir
     run.finish()
     print(f"test accuracy {test_acc:.4f}  run dir {run_dir}")
