@@ -90,6 +90,8 @@ def decode_artifact(body: bytes) -> dict[str, Any]:
         "tags": [tag.decode() for tag in fields.get(19, [])],
         "digest_algorithm": _text(fields, 20),
         "contents": contents,
+        "manifest_file": _text(manifest, 5),
+        "policy_config": manifest.get(3, []),
     }
 
 
@@ -593,6 +595,70 @@ def test_xxh128_digests() -> None:
     hasher.update(f"a.txt:{entry.digest}\n".encode())
     assert art.digest == hasher.hexdigest()
     assert art.digest_algorithm == "MANIFEST_XXH128"
+
+
+def manifest_file_lines(path: str) -> list[dict[str, Any]]:
+    import gzip
+
+    with gzip.open(path, "rt", encoding="utf-8") as stream:
+        return [json.loads(line) for line in stream]
+
+
+def test_a_huge_manifest_goes_to_a_file(
+    files: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from wandb_core.artifacts import artifact as artifact_module
+
+    monkeypatch.setattr(artifact_module, "MANIFEST_FILE_THRESHOLD", 2)
+    run = wandb_core.init(project="art")
+    art = wandb_core.Artifact("huge", type="dataset")
+    art.add_dir("data")
+    art.add_file("one.bin")
+    art.add_reference("https://example.com/x.bin", checksum=False)
+    run.log_artifact(art)
+    run.finish()
+
+    (record,) = artifact_records(files)
+    assert record["contents"] == {} and record["policy_config"] == []
+    path = record["manifest_file"]
+    assert path.startswith(os.path.join(staging(), "artifact_manifests", ""))
+    assert path.endswith(".manifest_contents.jl.gz")
+    lines = manifest_file_lines(path)
+    assert [line["path"] for line in lines] == [
+        "a.txt",
+        "sub/b.txt",
+        "one.bin",
+        "x.bin",
+    ]
+    assert lines[0] == {
+        "path": "a.txt",
+        "digest": b64md5(b"hello\n"),
+        "size": 6,
+        "extra": {},
+        "local_path": art.manifest.entries["a.txt"].local_path,
+        "skip_cache": False,
+    }
+    assert lines[3] == {
+        "path": "x.bin",
+        "digest": "https://example.com/x.bin",
+        "ref": "https://example.com/x.bin",
+        "extra": {},
+        "skip_cache": False,
+    }
+
+
+@pytest.mark.reference
+def test_manifest_file_lines_are_the_official_entries(files: Path) -> None:
+    from wandb.sdk.artifacts.artifact_manifest_entry import ArtifactManifestEntry
+
+    from wandb_core.artifacts.artifact import write_manifest_file
+
+    art = wandb_core.Artifact("lines", type="dataset")
+    art.add_dir("data")
+    art.add_reference("file://" + str(files / "one.bin"), name="ref.bin")
+    art.manifest.entries["a.txt"].birth_artifact_id = "QXJ0aWZhY3Q6MQ=="
+    for line in manifest_file_lines(write_manifest_file(art.manifest)):
+        assert ArtifactManifestEntry.model_validate(line).to_json() == line
 
 
 # -- the official client ----------------------------------------------------------

@@ -61,6 +61,9 @@ POLICIES = ("mutable", "immutable")
 PROGRESS_BYTES = 100 * 1024 * 1024
 PROGRESS_FILES = 1000
 _STAGED_ATTEMPTS = 100
+# Manifests with more entries go to a file beside the log record, as the
+# official client does, since one record that big is slow to decode.
+MANIFEST_FILE_THRESHOLD = 100_000
 
 
 class Artifact:
@@ -547,6 +550,9 @@ class Artifact:
         wanted_tags = checked_tags(tags or ())
         with self._lock:
             self.finalize()
+            manifest_file = None
+            if len(self._manifest) > MANIFEST_FILE_THRESHOLD:
+                manifest_file = write_manifest_file(self._manifest)
             run.write_record(
                 records.artifact(
                     run_id=run.id,
@@ -567,6 +573,7 @@ class Artifact:
                     use_after_commit=use_after_commit,
                     tags=wanted_tags,
                     digest_algorithm=self.digest_algorithm,
+                    manifest_file_path=manifest_file,
                 )
             )
             self._tags = wanted_tags
@@ -1007,6 +1014,40 @@ def _algorithm_of(manifest_json: dict[str, Any]) -> str:
         algorithm = (fields.get("extra") or {}).get(ALGORITHM_EXTRA_KEY)
         return str(algorithm) if algorithm in DIGEST_ALGORITHMS else "MD5"
     return "MD5"
+
+
+def write_manifest_file(manifest: Manifest) -> str:
+    """Write a large manifest's entries for the ``artifact`` record; the path.
+
+    The official client's format: gzip'ed JSON lines, one entry each, in
+    the order they were added, under ``<staging>/artifact_manifests/``.
+    """
+    import gzip
+    import secrets
+
+    folder = os.path.join(artifacts.staging_dir(), "artifact_manifests")
+    os.makedirs(folder, exist_ok=True)
+    name = f"{time.time()}_{secrets.token_hex(8)}.manifest_contents.jl.gz"
+    path = os.path.join(folder, name)
+    with gzip.open(path, "wt", encoding="utf-8", compresslevel=1) as stream:
+        for entry in manifest:
+            stream.write(json.dumps(_entry_line(entry)) + "\n")
+    return path
+
+
+def _entry_line(entry: ManifestEntry) -> dict[str, Any]:
+    line: dict[str, Any] = {"path": entry.path, "digest": entry.digest}
+    if entry.ref is not None:
+        line["ref"] = entry.ref
+    if entry.birth_artifact_id is not None:
+        line["birthArtifactID"] = entry.birth_artifact_id
+    if entry.size is not None:
+        line["size"] = entry.size
+    line["extra"] = dict(entry.extra)
+    if entry.local_path is not None:
+        line["local_path"] = entry.local_path
+    line["skip_cache"] = entry.skip_cache
+    return line
 
 
 # ---------------------------------------------------------------------------

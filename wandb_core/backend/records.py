@@ -267,6 +267,7 @@ def artifact(
     tags: Sequence[str] = (),
     digest_algorithm: str = "MANIFEST_MD5",
     incremental: bool = False,
+    manifest_file_path: str | None = None,
 ) -> bytes:
     """An artifact record: an artifact the run logged, with its manifest.
 
@@ -274,13 +275,18 @@ def artifact(
     optional ``ref``, ``size``, ``local_path``, ``birth_artifact_id``,
     ``skip_cache`` and ``extra`` (``(key, json)`` pairs), in the order to
     write (the official client writes them by path);
-    ``storage_policy_config`` is ``(key, json)`` pairs.
+    ``storage_policy_config`` is ``(key, json)`` pairs. A very large manifest
+    lives in a file instead (``manifest_file_path``), as the official client
+    writes it: then neither entries nor the policy's settings are written.
     """
     manifest = Message().varint(1, manifest_version).text(2, storage_policy)
-    for key, value_json in storage_policy_config:
-        manifest.message(3, Message().text(1, key).text(2, value_json))
-    for fields in manifest_entries:
-        manifest.message(4, _manifest_entry(fields), keep_empty=True)
+    if manifest_file_path is not None:
+        manifest.text(5, manifest_file_path)
+    else:
+        for key, value_json in storage_policy_config:
+            manifest.message(3, Message().text(1, key).text(2, value_json))
+        for fields in manifest_entries:
+            manifest.message(4, _manifest_entry(fields), keep_empty=True)
     body = (
         Message()
         .text(1, run_id)
