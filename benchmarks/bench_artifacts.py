@@ -40,7 +40,9 @@ run's folders are removed, untimed, so that no run pays for the writeback
 of another (the files stay in the page cache). ``--profile`` also runs our
 worker once on ``small`` under cProfile and prints the top entries by
 cumulative time (of the main thread only: the snapshot copies run on a
-pool, whose work shows as waits on a lock).
+pool, whose work shows as waits on a lock). The notes under the table give
+the floors of this machine: creating as many new files in a bare loop, and
+``hashlib.md5`` of the big file's bytes in memory.
 
 Usage::
 
@@ -401,6 +403,59 @@ def build_rows(results: Results, workloads: list[Workload]) -> list[Row]:
     return rows
 
 
+def measure_floors(
+    workloads: list[Workload], base: str | None, repeat: int
+) -> list[str]:
+    """What the machine itself needs, whatever the client: notes for the table.
+
+    Every added file gets a snapshot, so creating that many new files (a
+    bare ``os.open`` + ``os.write`` + ``os.close`` loop) bounds ``small``
+    and ``many`` from below; the MD5 of the big file's bytes, already in
+    memory, bounds ``big``.
+    """
+    import hashlib
+    import shutil
+    import statistics
+    import tempfile
+
+    notes = []
+    for w in workloads:
+        if w.count > 1:
+            payload = os.urandom(w.size)
+            times = []
+            for _ in range(repeat):
+                folder = tempfile.mkdtemp(prefix="bench-floor-", dir=base)
+                start = time.perf_counter()
+                for index in range(w.count):
+                    handle = os.open(
+                        os.path.join(folder, str(index)),
+                        os.O_WRONLY | os.O_CREAT | os.O_EXCL,
+                        0o400,
+                    )
+                    os.write(handle, payload)
+                    os.close(handle)
+                times.append(time.perf_counter() - start)
+                shutil.rmtree(folder, ignore_errors=True)
+                _settle()
+            median_ms = statistics.median(times) * 1e3
+            notes.append(
+                f"floor, {w.name}: creating {w.count:,} new files of "
+                f"{w.size // 1024} KiB in a bare loop takes {median_ms:,.0f} ms "
+                f"here (median of {repeat}; {median_ms / w.count:.2f} ms a file)"
+            )
+        else:
+            data = os.urandom(w.size)
+            start = time.perf_counter()
+            hashlib.md5(data).digest()
+            elapsed_ms = (time.perf_counter() - start) * 1e3
+            notes.append(
+                f"floor, {w.name}: hashlib.md5 of its {w.size // MIB} MiB in "
+                f"memory takes {elapsed_ms:,.0f} ms here "
+                f"({w.size / 1e3 / elapsed_ms:,.0f} MB/s)"
+            )
+    return notes
+
+
 def build_notes(results: Results, subreaper: bool) -> list[str]:
     import statistics
 
@@ -511,6 +566,7 @@ def main(argv: list[str] | None = None) -> int:
         write_files(root, workloads)
         _settle()
         results = run_all(workloads, sdks, args.repeat, args.dir, failures)
+        floors = measure_floors(workloads, args.dir, args.repeat)
         small = next(w for w in workloads if w.name == "small")
         profile = run_profile(small, args.dir, failures) if args.profile else ""
     finally:
@@ -518,7 +574,7 @@ def main(argv: list[str] | None = None) -> int:
 
     rows = build_rows(results, workloads)
     context = describe_context(args, workloads, sdks)
-    notes = build_notes(results, subreaper)
+    notes = build_notes(results, subreaper) + floors
     print("\n".join(context))
     print()
     print(bench_offline.render_text(rows))

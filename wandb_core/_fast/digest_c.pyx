@@ -463,7 +463,7 @@ def file_digest(path, *, md5=True, sha256=False):
         os.close(fd)
 
 
-def copy_file_digest(source, target, *, md5=True, sha256=False):
+def copy_file_digest(source, target, *, md5=True, sha256=False, mode=0o666):
     """Copy a file to a new file and hash the bytes copied, in one read.
 
     Args:
@@ -471,6 +471,9 @@ def copy_file_digest(source, target, *, md5=True, sha256=False):
         target: the new file; it must not exist yet.
         md5: whether to compute the base64 MD5.
         sha256: whether to compute the hex SHA-256.
+        mode: the permissions of the new file (less the umask), which apply
+            from its next opening: ``0o400`` makes a read-only snapshot
+            without a ``chmod`` afterwards.
 
     Returns:
         The digests of the bytes copied, their count and the source's
@@ -484,7 +487,7 @@ def copy_file_digest(source, target, *, md5=True, sha256=False):
     """
     source_fd = open_to_read(source)
     try:
-        target_fd = os.open(target, _CREATE_FLAGS, 0o666)
+        target_fd = os.open(target, _CREATE_FLAGS, mode)
         try:
             result = _hash_open_file(source_fd, source, md5, sha256, target_fd, target)
         except BaseException:

@@ -107,7 +107,12 @@ def file_digest(path: str, *, md5: bool = True, sha256: bool = False) -> FileDig
 
 
 def copy_file_digest(
-    source: str, target: str, *, md5: bool = True, sha256: bool = False
+    source: str,
+    target: str,
+    *,
+    md5: bool = True,
+    sha256: bool = False,
+    mode: int = 0o666,
 ) -> FileDigest:
     """Copy a file to a new file and hash the bytes copied, in one read.
 
@@ -116,6 +121,9 @@ def copy_file_digest(
         target: the new file; it must not exist yet.
         md5: whether to compute the base64 MD5.
         sha256: whether to compute the hex SHA-256.
+        mode: the permissions of the new file (less the umask), which apply
+            from its next opening: ``0o400`` makes a read-only snapshot
+            without a ``chmod`` afterwards.
 
     Returns:
         The digests of the bytes copied, their count and the source's
@@ -129,7 +137,7 @@ def copy_file_digest(
     """
     source_fd = open_to_read(path=source)
     try:
-        target_fd = os.open(target, _CREATE_FLAGS, 0o666)
+        target_fd = os.open(target, _CREATE_FLAGS, mode)
         try:
             copy_to = (target_fd, target)
             result = _hash_open_file(source_fd, source, md5, sha256, copy_to)

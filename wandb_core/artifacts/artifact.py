@@ -586,11 +586,13 @@ class Artifact:
             return  # the cache is keyed by MD5
         from wandb_core.artifacts.cache import default_cache
 
-        cache = default_cache()
+        shared = [
+            (entry.local_path, entry.digest, entry.size or 0)
+            for entry in self._manifest
+            if entry.ref is None and entry.local_path and not entry.skip_cache
+        ]
         try:
-            for entry in self._manifest:
-                if entry.ref is None and entry.local_path and not entry.skip_cache:
-                    cache.link_in(entry.local_path, entry.digest)
+            default_cache().link_in_many(shared)
         except (OSError, ValueError) as error:
             # The snapshots stay staged for sync; only the cache misses them.
             logger.warning("artifact %s not cached: %s", self._name, error)
@@ -1106,9 +1108,11 @@ def _snapshot_one(source: str, target: str, clone: _CloneProbe) -> FileDigest:
     try:
         if clone.worth_trying and clone.note(clone_file(source, target)):
             found: FileDigest = digest.file_digest(target, md5=True)
+            os.chmod(target, stat.S_IRUSR)
         else:
-            found = digest.copy_file_digest(source, target, md5=True)
-        os.chmod(target, stat.S_IRUSR)
+            found = digest.copy_file_digest(
+                source, target, md5=True, mode=stat.S_IRUSR
+            )
     except BaseException:
         _remove_quietly(target)
         raise

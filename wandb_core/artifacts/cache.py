@@ -193,6 +193,35 @@ class ArtifactCache:
         self._added(size, target)
         return target
 
+    def link_in_many(self, files: list[tuple[str, str, int]]) -> None:
+        """``link_in`` for many ``(source, md5_b64, size)`` files, faster.
+
+        A hard link is made straight under the entry's name: the name then
+        holds the whole file at once, so no temp name is needed, and an
+        entry already there is kept (the link attempt fails). Files that
+        cannot be hard linked go through ``link_in``.
+        """
+        made: set[str] = set()
+        added = 0
+        last = ""
+        for source, md5_b64, size in files:
+            target = self.obj_path(md5_b64)
+            folder = os.path.dirname(target)
+            if folder not in made:
+                os.makedirs(folder, exist_ok=True)
+                made.add(folder)
+            try:
+                os.link(source, target)
+            except FileExistsError:
+                continue
+            except OSError:
+                self.link_in(source, md5_b64)
+                continue
+            added += size
+            last = target
+        if added:
+            self._added(added, last)
+
     def store(self, source: str, md5_b64: str | None = None) -> str:
         """Copy ``source`` into the cache, hashing it on the way; its cache path.
 
