@@ -566,6 +566,26 @@ def test_table_and_image_in_an_artifact(files: Path) -> None:
         art.add({"not": "a table"}, "x")
 
 
+def test_image_in_an_artifact(files: Path) -> None:
+    np = pytest.importorskip("numpy")
+    pytest.importorskip("PIL")
+    pixels = np.arange(48, dtype=np.uint8).reshape(4, 4, 3)
+    image = wandb_core.Image(pixels, caption="tiny")
+    art = wandb_core.Artifact("pics", type="images")
+    entry = art.add(image, "sample")
+    assert entry.path == "sample.image-file.json"
+    assert entry.local_path is not None
+    cell = json.loads(Path(entry.local_path).read_bytes())
+    assert cell["_type"] == "image-file"
+    assert (cell["width"], cell["height"], cell["caption"]) == (4, 4, "tiny")
+    png = art.manifest.entries[cell["path"]]
+    assert png.local_path is not None
+    png_bytes = Path(png.local_path).read_bytes()
+    assert png_bytes.startswith(b"\x89PNG")
+    assert cell["sha256"] == hashlib.sha256(png_bytes).hexdigest()
+    assert png.digest == b64md5(png_bytes)
+
+
 def test_progress_is_shown_for_many_files(
     files: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
