@@ -3,7 +3,9 @@
 Without a compiler (or Cython) the install still succeeds as pure Python
 and says so in a visible block, unless ``WANDB_CORE_REQUIRE_EXTENSIONS=1``
 is set, which turns that into an error. ``WANDB_CORE_NO_EXTENSIONS=1``
-builds no extension at all; so does any interpreter other than CPython.
+builds no extension at all, which makes the pure wheel (py3-none-any); so
+does an interpreter the compiled twins do not support (other than CPython,
+or free-threaded CPython), where requiring the extensions is an error too.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import glob
 import os
 import platform
 import sys
+import sysconfig
 
 from setuptools import setup
 from setuptools.command.build_ext import build_ext
@@ -23,15 +26,37 @@ def _flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in _TRUE
 
 
+def _unsupported_interpreter() -> str | None:
+    """Why this interpreter gets no compiled twins, or None if it does."""
+    implementation = platform.python_implementation()
+    if implementation != "CPython":
+        return f"{implementation} is not CPython"
+    if sysconfig.get_config_var("Py_GIL_DISABLED"):
+        return "free-threaded CPython is not supported by the compiled twins yet"
+    return None
+
+
 REQUIRE = _flag("WANDB_CORE_REQUIRE_EXTENSIONS")
-SKIP = (
-    _flag("WANDB_CORE_NO_EXTENSIONS") or platform.python_implementation() != "CPython"
-)
+UNSUPPORTED = _unsupported_interpreter()
+SKIP = _flag("WANDB_CORE_NO_EXTENSIONS") or UNSUPPORTED is not None
 # Each hot path's compiled twin is wandb_core/_fast/<topic>_c.pyx.
 FAST_MODULES = sorted(
     os.path.basename(path)[: -len("_c.pyx")]
     for path in glob.glob(os.path.join("wandb_core", "_fast", "*_c.pyx"))
 )
+if REQUIRE and not _flag("WANDB_CORE_NO_EXTENSIONS"):
+    # A binary wheel must never be pure inside: refuse rather than fall back.
+    if UNSUPPORTED is not None:
+        raise RuntimeError(
+            "WANDB_CORE_REQUIRE_EXTENSIONS is set, but wandb-core builds no "
+            f"compiled twins here: {UNSUPPORTED}. Build the pure wheel instead "
+            "(WANDB_CORE_NO_EXTENSIONS=1 python -m build --wheel)."
+        )
+    if not FAST_MODULES:
+        raise RuntimeError(
+            "WANDB_CORE_REQUIRE_EXTENSIONS is set, but no wandb_core/_fast/*_c.pyx "
+            "source is here to compile (a source distribution without them?)."
+        )
 
 
 def _banner(text: str) -> None:

@@ -1110,9 +1110,7 @@ def _snapshot_one(source: str, target: str, clone: _CloneProbe) -> FileDigest:
             found: FileDigest = digest.file_digest(target, md5=True)
             os.chmod(target, stat.S_IRUSR)
         else:
-            found = digest.copy_file_digest(
-                source, target, md5=True, mode=stat.S_IRUSR
-            )
+            found = digest.copy_file_digest(source, target, md5=True, mode=stat.S_IRUSR)
     except BaseException:
         _remove_quietly(target)
         raise
