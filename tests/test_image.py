@@ -681,25 +681,27 @@ def test_table_cells_and_files_equal_the_official_artifact(
     official_cells, entries = _official_table(official["run_dir"])
     assert [cell for cell, _files in cells] == official_cells
     for _cell, files in cells:
-        ((entry, local),) = files
-        assert _md5_b64(local) == entries[entry]["digest"]
-        assert os.path.getsize(local) == int(entries[entry]["size"])
+        ((entry, data),) = files
+        assert (
+            base64.b64encode(hashlib.md5(data).digest()).decode()
+            == (entries[entry]["digest"])
+        )
+        assert len(data) == int(entries[entry]["size"])
+        assert _md5_b64(entries[entry]["localPath"]) == entries[entry]["digest"]
 
 
-def test_an_unlogged_image_is_staged_in_the_run_tmp_folder(root: Path) -> None:
+def test_an_unlogged_image_cell_carries_its_bytes(root: Path) -> None:
     run = wandb.init()
     image = Image(np.zeros((2, 2), np.uint8), caption="c")
 
     cell, files = image._wandb_core_table_cell(run, "t")
     run.finish()
 
-    ((entry, local),) = files
+    ((entry, data),) = files
     md5 = hashlib.md5(image._bytes()).hexdigest()
     assert entry == f"media/images/{md5[:20]}.png" == cell["path"]
-    assert local == os.path.join(run.run_dir, "tmp", "media", "images", entry[13:])
+    assert data == image._bytes()
     assert cell["caption"] == "c" and cell["sha256"] == image._sha256
-    with open(local, "rb") as stream:
-        assert stream.read() == image._bytes()
     assert not os.path.exists(os.path.join(run.dir, "media"))
 
 

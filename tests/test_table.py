@@ -823,7 +823,7 @@ class Cell:
         if not self.is_media:
             return {"_type": "histogram", "values": [1], "bins": [0.0, 1.0]}, []
         cell = {"_type": "thing-file", "path": "media/things/a.bin", "sha256": "00"}
-        return cell, [("media/things/a.bin", str(self.local))]
+        return cell, [("media/things/a.bin", self.local.read_bytes())]
 
 
 def artifact_records(run: FakeRun) -> list[Any]:

@@ -35,11 +35,13 @@ __all__ = [
     "md5_b64",
     "md5_file_b64",
     "new_client_id",
+    "new_staged_path",
     "random_text",
     "sanitize_name",
     "stage_bytes",
     "stage_file",
     "staging_dir",
+    "staging_path",
 ]
 
 CLIENT_ID_LENGTH = 128
@@ -76,11 +78,16 @@ def data_dir() -> str:
     return os.path.join(xdg or os.path.expanduser("~/.local/share"), "wandb")
 
 
-def staging_dir() -> str:
-    """The staging folder of artifact files (absolute), made if missing."""
-    path = os.path.abspath(
+def staging_path() -> str:
+    """The staging folder of artifact files (absolute), not made here."""
+    return os.path.abspath(
         os.path.expanduser(os.path.join(data_dir(), "artifacts", "staging"))
     )
+
+
+def staging_dir() -> str:
+    """The staging folder of artifact files (absolute), made if missing."""
+    path = staging_path()
     if path not in _made_dirs:
         try:
             os.makedirs(path, exist_ok=True)
@@ -110,6 +117,16 @@ def _new_staged_file() -> tuple[int, str]:
             continue
     msg = f"Cannot create a new file in the staging folder {folder}."
     raise FileExistsError(msg)
+
+
+def new_staged_path() -> str:
+    """A fresh name in the staging folder, for a file written later.
+
+    Named as ``_new_staged_file`` names them; eight random characters make
+    a clash (which the later exclusive create would report) vanishingly rare.
+    The folder is made by whoever writes the file.
+    """
+    return os.path.join(staging_path(), "tmp" + random_text(8))
 
 
 def stage_bytes(data: bytes) -> str:

@@ -405,7 +405,7 @@ class Artifact:
         known = self._added_objects.get(id(obj))
         if known is not None and known[0] is obj:
             return known[1]
-        holder = _TempHolder(self._temp_dir())
+        holder = self
         if isinstance(obj, table_module.Table):
             entry_path = checked_entry_path(_with_suffix(name, "table.json"))
             data, cell_files = table_module.artifact_files(obj, holder, entry_path)
@@ -425,10 +425,15 @@ class Artifact:
         os.makedirs(os.path.dirname(local), exist_ok=True)
         with open(local, "wb") as stream:
             stream.write(data)
+        pairs = [(entry_path, local)]
+        for path, cell_bytes in cell_files:
+            if path not in self._manifest:
+                cell_local = os.path.join(self._temp_dir(), "cells", *path.split("/"))
+                os.makedirs(os.path.dirname(cell_local), exist_ok=True)
+                with open(cell_local, "wb") as stream:
+                    stream.write(cell_bytes)
+                pairs.append((path, cell_local))
         with self._lock:
-            pairs = [(entry_path, local)] + [
-                (path, file) for path, file in cell_files if path not in self._manifest
-            ]
             entries = self._snapshot(pairs, "mutable", False, "add")
             self._add_entries(entries, overwrite=True)
         self._added_objects[id(obj)] = (obj, entries[0])
@@ -1217,14 +1222,6 @@ def _walk_files(root: str) -> tuple[list[tuple[str, str]], list[str]]:
                     found.append((relative, item.path))
     found.sort()
     return found, outside
-
-
-class _TempHolder:
-    """Stands in for a run where a table's images need a ``tmp/`` folder."""
-
-    def __init__(self, folder: str) -> None:
-        self.run_dir = folder
-        self.dir = os.path.join(folder, "files")
 
 
 class _Progress:

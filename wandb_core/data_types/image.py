@@ -9,10 +9,11 @@ default PNG settings, so the bytes, and with them the SHA-256 and the file
 name, equal the official client's. An image made from a file keeps that
 file's bytes and extension.
 
-The bytes stay in memory until the image is logged. Logging writes them to
-``files/media/images/<key>_<step>_<sha256[:20]><ext>`` and from then on the
-image refers to that file. A Table cell refers to the image by an artifact
-entry path: ``media/images/<md5[:20]><ext>`` for an image never logged,
+The image keeps its bytes in memory. Logging has the run's writer thread
+write them to ``files/media/images/<key>_<step>_<sha256[:20]><ext>`` (so
+``log()`` never waits for the disk), and from then on the image is named
+after that file. A Table cell refers to the image by an artifact entry
+path: ``media/images/<md5[:20]><ext>`` for an image never logged,
 ``media/images/<sha256[:20]>/<file name>`` for one backed by a file.
 
 Pillow is an optional extra (``wandb-core-py[media]``) and is imported only
@@ -26,14 +27,13 @@ import importlib
 import io
 import os
 import posixpath
-import shutil
-import tempfile
 from collections.abc import Sequence
 from types import ModuleType
 from typing import Any, ClassVar
 
 from wandb_core import _term
 from wandb_core._paths import Path
+from wandb_core.backend import media_io
 from wandb_core.errors import ValueTypeError, ValueValueError
 
 MEDIA_SUBDIR = "media/images"
@@ -114,8 +114,9 @@ class Image:
     ) -> None:
         pil = _pillow()
         self._caption = caption
-        # Where the bytes live: in memory until logged, then in a file.
-        self._payload: bytes | None = None
+        # The encoded bytes, and the file the image is named after (the
+        # file it was read from, then the file it was logged as).
+        self._payload = b""
         self._file: str | None = None
         # True while the bytes are ours alone (made from data, never logged).
         self._is_tmp = False
@@ -232,8 +233,7 @@ class Image:
     def _set_bytes(self, payload: bytes) -> None:
         self._sha256 = hashlib.sha256(payload).hexdigest()
         self._size = len(payload)
-        if self._file is None:
-            self._payload = payload
+        self._payload = payload
 
     # -- what users read ---------------------------------------------------------------
 
@@ -246,11 +246,7 @@ class Image:
         return image
 
     def _bytes(self) -> bytes:
-        if self._payload is not None:
-            return self._payload
-        assert self._file is not None
-        with open(self._file, "rb") as stream:
-            return stream.read()
+        return self._payload
 
     # -- logging -----------------------------------------------------------------------
 
@@ -310,20 +306,12 @@ class Image:
         name = f"{_upload_safe(key)}_{step}_{self._sha256[:HASH_PREFIX]}"
         relative = posixpath.join(MEDIA_SUBDIR, name + self._extension)
         target = os.path.join(run.dir, *relative.split("/"))
-        try:
-            os.makedirs(os.path.dirname(target), exist_ok=True)
-            if self._payload is not None:
-                with open(target, "wb") as stream:
-                    stream.write(self._payload)
-            elif self._file is not None and os.path.abspath(self._file) != target:
-                shutil.copyfile(self._file, target)
-        except OSError as error:
-            msg = f"Image for key {key!r} could not be written to {target}: {error}"
-            raise OSError(error.errno, msg) from error
+        media_io.write_soon(
+            run, target, self._payload, what=f"the image logged as {key!r}"
+        )
 
-        # From now on the run's file stands for the image, as in the official
-        # client (it names Table entries after it), and the memory is freed.
-        self._payload = None
+        # From now on the run's file names the image, as in the official
+        # client (it names Table entries after it).
         self._file = target
         self._is_tmp = False
         self._logged = (run.dir, relative)
@@ -347,24 +335,20 @@ class Image:
 
     def _wandb_core_table_cell(
         self, run: Any, table_key: str
-    ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    ) -> tuple[dict[str, Any], list[tuple[str, bytes]]]:
         """The cell object in a Table's JSON and the file its artifact holds.
 
-        Returns the cell and one ``(artifact entry path, local file)`` pair.
-        An image never logged is named by the MD5 of its bytes and written
-        to the run's ``tmp/`` folder for the artifact to copy.
+        Returns the cell and one ``(artifact entry path, bytes)`` pair. An
+        image never logged is named by the MD5 of its bytes.
         """
         if self._is_tmp:
-            assert self._payload is not None
             digest = hashlib.md5(self._payload, usedforsecurity=False).hexdigest()
             name = digest[:HASH_PREFIX] + self._extension
             entry = posixpath.join(MEDIA_SUBDIR, name)
-            local = self._temporary_file(run, name)
         else:
             assert self._file is not None
             base = os.path.basename(self._file)
             entry = posixpath.join(MEDIA_SUBDIR, self._sha256[:HASH_PREFIX], base)
-            local = self._file
 
         cell: dict[str, Any] = {}
         if self._caption is not None:
@@ -375,7 +359,7 @@ class Image:
         cell["format"] = self.format
         cell["width"] = self._width
         cell["height"] = self._height
-        return cell, [(entry, local)]
+        return cell, [(entry, self._payload)]
 
     def _wandb_core_table_type(self) -> dict[str, Any]:
         """The official column type of this cell in a Table's ``column_types``."""
@@ -384,19 +368,6 @@ class Image:
             for name in TABLE_TYPE_PARAMS
         }
         return {"params": params, "wb_type": LOG_TYPE}
-
-    def _temporary_file(self, run: Any, name: str) -> str:
-        run_dir = getattr(run, "run_dir", "") or os.path.dirname(run.dir)
-        if run_dir:
-            folder = os.path.join(run_dir, "tmp", *MEDIA_SUBDIR.split("/"))
-        else:  # Defensive: a run without a directory writes no artifacts
-            folder = os.path.join(tempfile.gettempdir(), f"wandb-core-{os.getpid()}")
-        path = os.path.join(folder, name)
-        if not os.path.exists(path):
-            os.makedirs(folder, exist_ok=True)
-            with open(path, "wb") as stream:
-                stream.write(self._bytes())
-        return path
 
 
 # ---------------------------------------------------------------------------

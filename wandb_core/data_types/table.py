@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from wandb_core import _fast, _term, artifacts
 from wandb_core.artifacts import Manifest, ManifestEntry
-from wandb_core.backend import records
+from wandb_core.backend import media_io, records
 from wandb_core.errors import ValueTypeError, ValueValueError
 
 if TYPE_CHECKING:
@@ -842,7 +842,8 @@ class _Cells:
         self._run = run
         self._key = key
         self._cells: dict[int, tuple[Any, dict[str, Any]]] = {}
-        self.files: list[tuple[str, str]] = []
+        # (entry path, bytes) of each cell's file (an Image's picture).
+        self.files: list[tuple[str, bytes]] = []
 
     def _cell(self, value: Any) -> dict[str, Any]:
         known = self._cells.get(id(value))
@@ -897,7 +898,12 @@ def _log_table(table: Table, run: Run, key: str, step: int | str) -> dict[str, A
 
     name = f"{_upload_safe(key)}_{step}_{sha256[:HASH_PREFIX]}.table.json"
     relative = posixpath.join(MEDIA_SUBDIR, name)
-    _write_file(os.path.join(run.dir, *relative.split("/")), media_file)
+    media_io.write_soon(
+        run,
+        os.path.join(run.dir, *relative.split("/")),
+        media_file,
+        what=f"the file of table {key!r}",
+    )
     run.add_media_file(relative)
 
     entry_path = _with_suffix(key)
@@ -974,12 +980,11 @@ def _artifact_file(table: Table, count: int, convert: Callable[[Any], Any]) -> b
 
 def artifact_files(
     table: Table, holder: Any, name: str
-) -> tuple[bytes, list[tuple[str, str]]]:
+) -> tuple[bytes, list[tuple[str, bytes]]]:
     """A table's file in an artifact and the files of its cells (images).
 
-    ``holder`` is the run, or any object with a ``run_dir`` whose ``tmp/``
-    folder may take the files of images never logged. Returns the bytes of
-    the ``.table.json`` file and ``(entry path, local file)`` pairs.
+    ``holder`` is the run or an artifact (cells ask it nothing yet). Returns
+    the bytes of the ``.table.json`` file and ``(entry path, bytes)`` pairs.
     """
     cells = _Cells(holder, name)
     count = min(len(table.data), Table.MAX_ARTIFACT_ROWS)
@@ -989,18 +994,19 @@ def artifact_files(
 def _log_artifact(
     run: Run, key: str, entry_path: str, table_file: bytes, cells: _Cells
 ) -> tuple[str, str]:
-    """Stage the artifact's files and write its record; its two client ids."""
+    """Stage the artifact's files and write its record; its two client ids.
+
+    The staged files are written on the writer thread, before the record.
+    """
     manifest = Manifest()
-    manifest.add(
-        ManifestEntry.from_bytes(
-            entry_path, table_file, artifacts.stage_bytes(table_file)
+    for path, data in [(entry_path, table_file), *cells.files]:
+        if path in manifest:
+            continue
+        staged = artifacts.new_staged_path()
+        manifest.add(ManifestEntry.from_bytes(path, data, staged))
+        media_io.write_soon(
+            run, staged, data, read_only=True, what=f"a staged file of table {key!r}"
         )
-    )
-    for cell_path, local in cells.files:
-        if cell_path not in manifest:
-            manifest.add(
-                ManifestEntry.from_file(cell_path, artifacts.stage_file(local))
-            )
     client_id = artifacts.new_client_id()
     sequence_client_id = artifacts.new_client_id()
     run.write_record(
@@ -1020,18 +1026,6 @@ def _log_artifact(
         )
     )
     return client_id, sequence_client_id
-
-
-def _write_file(path: str, data: bytes) -> None:
-    folder = os.path.dirname(path)
-    if folder not in _made_dirs:
-        os.makedirs(folder, exist_ok=True)
-        _made_dirs.add(folder)
-    with open(path, "wb", buffering=0) as stream:
-        stream.write(data)
-
-
-_made_dirs: set[str] = set()
 
 
 def _with_suffix(key: str) -> str:
