@@ -68,6 +68,25 @@ def write_random(path: str, size: int) -> None:
             remaining -= min(remaining, len(block))
 
 
+def write_files(
+    folder: str, big_size: int, mixed_big_size: int, small_count: int
+) -> tuple[str, list[str], list[str]]:
+    """The files of the workloads under ``folder``: ``(big, mixed, small)``.
+
+    Also used by ``bench_suite.py``.
+    """
+    big = os.path.join(folder, "big.bin")
+    write_random(big, big_size)
+    mixed_big = os.path.join(folder, "mixed-big.bin")
+    write_random(mixed_big, mixed_big_size)
+    small = []
+    for index in range(small_count):
+        small.append(os.path.join(folder, f"small-{index:05d}.bin"))
+        with open(small[-1], "wb") as file:
+            file.write(os.urandom(SMALL_FILE_SIZE))
+    return big, small + [mixed_big], small
+
+
 def hashlib_loop(paths: list[str]) -> list[bytes]:
     """What a plain Python program does: one file after the other."""
     digests = []
@@ -101,16 +120,8 @@ def main() -> int:
 
     folder = tempfile.mkdtemp(prefix="bench-digests-", dir=args.dir)
     try:
-        big = os.path.join(folder, "big.bin")
-        write_random(big, big_size)
-        mixed_big = os.path.join(folder, "mixed-big.bin")
-        write_random(mixed_big, mixed_big_size)
-        small = []
-        for index in range(small_count):
-            small.append(os.path.join(folder, f"small-{index:05d}.bin"))
-            with open(small[-1], "wb") as file:
-                file.write(os.urandom(SMALL_FILE_SIZE))
-        rows = run(args.repeat, compiled, pure, big, small + [mixed_big], small)
+        big, mixed, small = write_files(folder, big_size, mixed_big_size, small_count)
+        rows = run(args.repeat, compiled, pure, big, mixed, small)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 

@@ -62,27 +62,46 @@ def median_time(repeat: int, function: Callable[..., Any], *args: Any) -> float:
 # ---------------------------------------------------------------------------
 
 
-def bench_twins(repeat: int) -> list[tuple[str, str, str, str, str]]:
-    """Rows ``(case, numpy, cython, pure, ratios)`` for float64 and float32."""
+def time_twins(repeat: int, count: int = TWIN_VALUES) -> list[dict[str, Any]]:
+    """Median seconds of numpy, the Cython and the pure twin, per dtype."""
     import numpy as np
 
     sys.path.insert(0, REPO_ROOT)
     from tests.twins import compiled_twin, pure_twin
 
     compiled, pure = compiled_twin("histogram"), pure_twin("histogram")
-    rows = []
+    timings = []
     for dtype, fmt in (("float64", "d"), ("float32", "f")):
-        values = np.random.default_rng(0).normal(size=TWIN_VALUES).astype(dtype)
+        values = np.random.default_rng(0).normal(size=count).astype(dtype)
         buffer = memoryview(values)
         assert compiled.summarize(buffer, fmt, BINS)[0] == (
             np.histogram(values, bins=BINS)[0].tolist()
         )
-        numpy_s = median_time(repeat * 5, np.histogram, values, BINS)
-        cython_s = median_time(repeat * 5, compiled.summarize, buffer, fmt, BINS)
-        pure_s = median_time(repeat, pure.summarize, buffer, fmt, BINS)
+        timings.append(
+            {
+                "dtype": dtype,
+                "numpy_s": median_time(repeat * 5, np.histogram, values, BINS),
+                "cython_s": median_time(
+                    repeat * 5, compiled.summarize, buffer, fmt, BINS
+                ),
+                "pure_s": median_time(repeat, pure.summarize, buffer, fmt, BINS),
+            }
+        )
+    return timings
+
+
+def bench_twins(repeat: int) -> list[tuple[str, str, str, str, str]]:
+    """Rows ``(case, numpy, cython, pure, ratios)`` for float64 and float32."""
+    rows = []
+    for timing in time_twins(repeat):
+        numpy_s, cython_s, pure_s = (
+            timing["numpy_s"],
+            timing["cython_s"],
+            timing["pure_s"],
+        )
         rows.append(
             (
-                f"1M {dtype}, {BINS} bins",
+                f"1M {timing['dtype']}, {BINS} bins",
                 f"{numpy_s * 1e3:.2f} ms",
                 f"{cython_s * 1e3:.2f} ms",
                 f"{pure_s * 1e3:.0f} ms",
@@ -102,29 +121,39 @@ def worker_main(sdk: str) -> None:
     """Time histogram construction and logging in a run of ``sdk``; print JSON."""
     import importlib
 
+    wandb: Any = importlib.import_module(sdk)
+    run = wandb.init(project="bench-histogram")
+    result = time_log(wandb, run, LOG_VALUES, LOG_CALLS, WARMUP_CALLS)
+    run.finish()
+    print(json.dumps(result))
+
+
+def time_log(
+    wandb: Any, run: Any, count: int, calls: int, warmup: int
+) -> dict[str, float]:
+    """Median seconds of ``numpy.histogram`` and of construct+log, ``count`` values.
+
+    Also used by ``bench_suite.py``.
+    """
     import numpy as np
 
-    wandb: Any = importlib.import_module(sdk)
-    values = np.random.default_rng(1).normal(size=LOG_VALUES)
-    run = wandb.init(project="bench-histogram")
-    for _ in range(WARMUP_CALLS):
+    values = np.random.default_rng(1).normal(size=count)
+    for _ in range(warmup):
         run.log({"h": wandb.Histogram(values)})
         np.histogram(values, bins=BINS)
 
     numpy_times, log_times = [], []
-    for _ in range(LOG_CALLS):
+    for _ in range(calls):
         start = time.perf_counter()
         np.histogram(values, bins=BINS)
         middle = time.perf_counter()
         run.log({"h": wandb.Histogram(values)})
         log_times.append(time.perf_counter() - middle)
         numpy_times.append(middle - start)
-    run.finish()
-    result = {
+    return {
         "numpy_s": statistics.median(numpy_times),
         "log_s": statistics.median(log_times),
     }
-    print(json.dumps(result))
 
 
 def run_worker(sdk: str) -> dict[str, float]:

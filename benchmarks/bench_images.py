@@ -95,39 +95,46 @@ class Batch:
         self.cpu_s = 0.0
         self.peak_rss = 0
         self.image_files = 0
+        # The last JSON object each worker printed (None where it printed none).
+        self.results: list[dict[str, Any] | None] = []
         self.error: str | None = None
 
 
 def measure(sdk: str, args: Namespace) -> Batch:
     """Run ``args.processes`` workers at once in a fresh ``WANDB_DIR``."""
+    commands = [
+        _worker_command(sdk, args, seed=index) for index in range(args.processes)
+    ]
+    return run_batch(commands, prefix="bench-images-")
+
+
+def run_batch(commands: list[list[str]], prefix: str = "bench-batch-") -> Batch:
+    """Run ``commands`` at once in a fresh ``WANDB_DIR``, measured as one.
+
+    Also used by ``bench_suite.py`` for its other multi-process profiles.
+    """
     import resource
     import shutil
     import subprocess
     import tempfile
 
+    import bench_artifacts
     import bench_offline
 
-    tmp = tempfile.mkdtemp(prefix="bench-images-")
+    tmp = tempfile.mkdtemp(prefix=prefix)
     env = bench_offline._worker_env(tmp)
     env["WANDB_BASE_URL"] = "http://127.0.0.1:9"
     env["WANDB_API_KEY"] = "x" * 40
     out = Batch()
     sampler = bench_offline.TreeSampler()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    logs = [
-        open(os.path.join(tmp, f"worker-{i}.log"), "wb") for i in range(args.processes)
-    ]
+    paths = [os.path.join(tmp, f"worker-{i}.log") for i in range(len(commands))]
+    logs = [open(path, "wb") for path in paths]
 
     start = time.perf_counter()
     processes = [
-        subprocess.Popen(
-            _worker_command(sdk, args, seed=index),
-            env=env,
-            stdout=log,
-            stderr=log,
-            cwd=tmp,
-        )
-        for index, log in enumerate(logs)
+        subprocess.Popen(command, env=env, stdout=log, stderr=log, cwd=tmp)
+        for command, log in zip(commands, logs)
     ]
     sampler.start()
     deadline = start + WORKER_TIMEOUT_S
@@ -142,9 +149,10 @@ def measure(sdk: str, args: Namespace) -> Batch:
     out.image_files = _count_images(tmp)
     for log in logs:
         log.close()
+    out.results = [bench_artifacts._last_json(path) for path in paths]
     failed = [index for index, code in enumerate(codes) if code != 0]
     if failed:
-        with open(os.path.join(tmp, f"worker-{failed[0]}.log"), "rb") as stream:
+        with open(paths[failed[0]], "rb") as stream:
             tail = stream.read().decode("utf-8", "replace")[-2000:]
         out.error = f"{len(failed)} workers failed; the first said:\n{tail}"
     shutil.rmtree(tmp, ignore_errors=True)
