@@ -459,16 +459,9 @@ def measure_floors(
 def build_notes(results: Results, subreaper: bool) -> list[str]:
     import statistics
 
-    notes = []
-    implementations = {
-        str(m.result.get("implementation"))
-        for by_sdk in results.values()
-        for m in by_sdk.get("wandb_core", [])
-    }
-    if implementations:
-        notes.append(
-            f"wandb_core _fast twins in use: {', '.join(sorted(implementations))}"
-        )
+    from bench_offline import implementation_note
+
+    notes = implementation_note(results, "_fast twins")
     if not subreaper:
         notes.append("no subreaper: memory and CPU count only the worker's reaped tree")
     for name, by_sdk in results.items():

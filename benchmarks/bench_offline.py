@@ -36,7 +36,7 @@ from types import ModuleType
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from argparse import Namespace
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from typing import Any
 
     Normalizer = Callable[[tuple[str, ...], object], object]
@@ -730,16 +730,7 @@ def build_notes(
     """Context for the table: breakdowns, implementation, caveats."""
     import statistics
 
-    notes = []
-    implementations = {
-        str(m.result.get("implementation"))
-        for by_sdk in results.values()
-        for m in by_sdk.get("wandb_core", [])
-    }
-    if implementations:
-        notes.append(
-            f"wandb_core record twins in use: {', '.join(sorted(implementations))}"
-        )
+    notes = implementation_note(results, "record twins")
     if not subreaper:
         notes.append("CPU counts only processes reaped by the worker (no subreaper).")
     for sdk in SDKS:
@@ -896,6 +887,34 @@ def describe_context(repeat: int, steps: int, sdks: tuple[str, ...]) -> list[str
     ]
 
 
+def selected_names(
+    parser: Any, values: list[str] | None, choices: Sequence[str], kind: str
+) -> set[str]:
+    """The names given to ``--only`` (comma-separated, repeatable); all if none.
+
+    An unknown name is a usage error naming the choices.
+    """
+    selected: set[str] = set()
+    for value in values or [",".join(choices)]:
+        selected.update(name.strip() for name in value.split(",") if name.strip())
+    unknown = selected - set(choices)
+    if unknown:
+        parser.error(f"unknown {kind}(s) {sorted(unknown)}; choose from {choices}")
+    return selected
+
+
+def implementation_note(results: Any, what: str) -> list[str]:
+    """The note naming which twins wandb_core's workers ran, if they said."""
+    implementations = {
+        str(m.result.get("implementation"))
+        for by_sdk in results.values()
+        for m in by_sdk.get("wandb_core", [])
+    }
+    if not implementations:
+        return []
+    return [f"wandb_core {what} in use: {', '.join(sorted(implementations))}"]
+
+
 def parse_args(argv: list[str] | None) -> Namespace:
     import argparse
 
@@ -921,13 +940,7 @@ def parse_args(argv: list[str] | None) -> Namespace:
         "--profile", action="store_true", help="also profile our log() with cProfile"
     )
     args = parser.parse_args(argv)
-    selected: set[str] = set()
-    for value in args.only or [",".join(WORKLOADS)]:
-        selected.update(name.strip() for name in value.split(",") if name.strip())
-    unknown = selected - set(WORKLOADS)
-    if unknown:
-        parser.error(f"unknown workload(s) {sorted(unknown)}; choose from {WORKLOADS}")
-    args.only = selected
+    args.only = selected_names(parser, args.only, WORKLOADS, "workload")
     args.repeat = args.repeat or (2 if args.quick else 5)
     args.steps = args.steps or (1_000 if args.quick else 10_000)
     return args

@@ -916,6 +916,8 @@ def build_notes(sdks: tuple[str, ...], subreaper: bool) -> list[str]:
 def parse_args(argv: list[str] | None) -> Namespace:
     import argparse
 
+    import bench_offline  # main() put this folder on sys.path
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
         "--quick", action="store_true", help="a short smoke run (CI), a few minutes"
@@ -931,13 +933,7 @@ def parse_args(argv: list[str] | None) -> Namespace:
         "--out", default=DEFAULT_OUT, help="folder for suite.csv and suite.md"
     )
     args = parser.parse_args(argv)
-    selected: set[str] = set()
-    for value in args.only or [",".join(SECTIONS)]:
-        selected.update(name.strip() for name in value.split(",") if name.strip())
-    unknown = selected - set(SECTIONS)
-    if unknown:
-        parser.error(f"unknown profile(s) {sorted(unknown)}; choose from {SECTIONS}")
-    args.only = selected
+    args.only = bench_offline.selected_names(parser, args.only, SECTIONS, "profile")
     args.repeat = args.repeat or (2 if args.quick else 5)
     args.sizes = Sizes(args.quick)
     return args
