@@ -1051,3 +1051,57 @@ def test_overview_counts_rows_and_keeps_the_last(our_run: Path) -> None:
     assert columns.columns[("phase",)].values() == ["done"]
     assert columns.run.summary == {}
     assert columns.run.display_name == "cli-run"
+
+
+# ---------------------------------------------------------------------------
+# Artifacts
+# ---------------------------------------------------------------------------
+
+ARTIFACT_SCRIPT = """
+import os
+
+run = wandb.init(project="cli-art")
+with open("weights.bin", "wb") as handle:
+    handle.write(b"w" * 1000)
+art = wandb.Artifact("model", type="model")
+art.add_file("weights.bin")
+art.add_reference("file://" + os.path.abspath("weights.bin"), name="ref.bin")
+run.log_artifact(art, aliases=["best"])
+run.finish()
+"""
+
+
+@pytest.mark.parametrize("sdk", ["ours", "official"])
+def test_show_lists_the_logged_artifacts(
+    sdk: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import base64
+    import hashlib
+
+    log_run = _run_ours if sdk == "ours" else _run_official
+    run_dir = log_run(tmp_path, ARTIFACT_SCRIPT)
+    md5 = base64.b64encode(hashlib.md5(b"w" * 1000).digest()).decode()
+    digest = hashlib.md5(
+        f"wandb-artifact-manifest-v1\nref.bin:{md5}\nweights.bin:{md5}\n".encode()
+    ).hexdigest()
+
+    (artifact,) = _show_json(capsys, str(run_dir))["artifacts"]
+    assert sorted(artifact.pop("aliases")) == ["best", "latest"]
+    assert artifact == {
+        "name": "model",
+        "type": "model",
+        "digest": digest,
+        "files": 2,
+        "size": 2000,
+        "references": 1,
+        "manifest_file": None,
+    }
+    lines = _section(
+        _show_text(capsys, monkeypatch, str(run_dir), width=200), "artifacts"
+    )
+    (line,) = lines
+    assert line.startswith("  model (model) ")
+    assert line.endswith(f": 2 files, 2.0 KiB (1 by reference), digest {digest}")

@@ -805,8 +805,9 @@ def show_report(
     The report's keys are always the same: ``identity_report``'s, then
     ``config`` and ``summary`` (as logged), ``metrics`` (numeric history
     keys: name, path, count, last, min, max and the NaN/inf counts),
-    ``values`` (other history keys: count and last value), and the latest
-    ``histograms``, ``tables`` (first rows), ``images`` and other ``media``.
+    ``values`` (other history keys: count and last value), the latest
+    ``histograms``, ``tables`` (first rows), ``images`` and other ``media``,
+    and the ``artifacts`` the run logged (``reader.artifact_overview``).
     """
     columns = read_log(log)
     metrics, others, series = history_report(columns)
@@ -820,6 +821,7 @@ def show_report(
         tables=[],
         images=[],
         media=[],
+        artifacts=columns.artifacts,
     )
     _add_media(report, run_dir, columns, table_rows)
     return report, series
@@ -879,6 +881,7 @@ def render_show(
         _render_table(table, screen)
     _render_images(report["images"], screen)
     _render_other_media(report["media"], screen)
+    _render_artifacts(report["artifacts"], screen)
 
 
 def _render_identity(report: dict[str, Any], screen: Screen) -> None:
@@ -1154,6 +1157,26 @@ def _render_other_media(media: list[dict[str, Any]], screen: Screen) -> None:
     for item in media:
         where = f" at step {item['step']}" if item["step"] is not None else ""
         screen.line(f"  {item['name']}{where}: {item['type']} {item['file'] or ''}")
+
+
+def _render_artifacts(artifacts: list[dict[str, Any]], screen: Screen) -> None:
+    if not artifacts:
+        return
+    screen.line()
+    screen.line("artifacts")
+    for artifact in artifacts:
+        aliases = ", ".join(artifact["aliases"])
+        if artifact["manifest_file"]:
+            contents = f"manifest in {artifact['manifest_file']}"
+        else:
+            noun = "file" if artifact["files"] == 1 else "files"
+            contents = f"{artifact['files']} {noun}, {format_size(artifact['size'])}"
+            if artifact["references"]:
+                contents += f" ({artifact['references']} by reference)"
+        screen.line(
+            f"  {artifact['name']} ({artifact['type']}) {aliases}: {contents}, "
+            f"digest {artifact['digest']}"
+        )
 
 
 # ---------------------------------------------------------------------------

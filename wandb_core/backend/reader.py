@@ -294,6 +294,8 @@ class RunColumns:
     rows: int = 0
     columns: dict[tuple[str, ...], Column] = dataclasses.field(default_factory=dict)
     runtime: int | None = None
+    # The artifacts the run logged, in log order (``artifact_overview``).
+    artifacts: list[dict[str, Any]] = dataclasses.field(default_factory=list)
 
 
 class _Shape:
@@ -614,9 +616,33 @@ def read_run_columns(path: str, overview: bool = False) -> RunColumns:
     return result
 
 
+def artifact_overview(body: bytes) -> dict[str, Any]:
+    """An ``artifact`` record's name, type, aliases, digest and contents.
+
+    ``files`` and ``size`` count the manifest's entries and their bytes;
+    a manifest kept in a separate file (a very large artifact) has
+    ``manifest_file`` instead and no counts.
+    """
+    fields = fields_of(body)
+    manifest = fields_of(fields.get(12, [b""])[-1])
+    entries = [fields_of(raw) for raw in manifest.get(4, [])]
+    return {
+        "name": _text(fields, 5),
+        "type": _text(fields, 4),
+        "aliases": [alias.decode("utf-8", "replace") for alias in fields.get(11, [])],
+        "digest": _text(fields, 6),
+        "files": len(entries),
+        "size": sum(entry.get(4, [0])[-1] for entry in entries),
+        "references": sum(1 for entry in entries if entry.get(3)),
+        "manifest_file": _text(manifest, 5) or None,
+    }
+
+
 def _read_into(result: RunColumns, kind: str, body: bytes) -> None:
     run = result.run
-    if kind == "config":
+    if kind == "artifact":
+        result.artifacts.append(artifact_overview(body))
+    elif kind == "config":
         _apply_items(run.config, body)
     elif kind == "run":
         _apply_run(run, body)
