@@ -424,12 +424,15 @@ def test_types_and_aliases_are_checked(tmp_path: Path) -> None:
         add(index, "d1", type="model")
     with pytest.raises(ValueError, match="type 'dataset', not 'model'"):
         check_type(logged, "model")
-    with pytest.raises(ValueError, match="'v3' looks like a version"):
-        add(index, "d1", ("v3",))
+    with pytest.raises(ValueError, match="logged as type 'dataset'"):
+        index.check_type(entity="me", project="proj", name="data", type="model")
+    index.check_type(entity="me", project="proj", name="data", type="dataset")
+    version_like = add(index, "d1", ("v3", "best"))
+    assert version_like.aliases == ("latest", "best")  # v3 means version 3
     with pytest.raises(ValueError, match="'a/b'"):
         add(index, "d1", ("a/b",))
     assert check_type(logged, "dataset") is logged
-    assert len(index.versions("data")) == 1
+    assert len(index.versions("data")) == 2
 
 
 def test_two_processes_number_versions_without_gaps(tmp_path: Path) -> None:
@@ -476,11 +479,18 @@ def test_two_processes_number_versions_without_gaps(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "entry_path",
-    ["/etc/passwd", "../x", "a/../../x", "C:\\x", "C:x", "a\\..\\x", "a//b", "", "./a"],
+    ["/etc/passwd", "../x", "a/../../x", "C:\\x", "C:x", "a//b", "", "./a", "a\0b"],
 )
 def test_safe_target_refuses(tmp_path: Path, entry_path: str) -> None:
     with pytest.raises(ValueError, match="Refusing artifact entry"):
         safe_target(str(tmp_path), entry_path)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a separator on Windows")
+def test_a_backslash_is_part_of_a_file_name_on_posix(tmp_path: Path) -> None:
+    # Files may hold backslashes in their names here; they cannot escape.
+    target = safe_target(str(tmp_path), "a\\..\\x")
+    assert target == os.path.join(str(tmp_path), "a\\..\\x")
 
 
 def test_safe_target_refuses_links_out_of_the_root(tmp_path: Path) -> None:

@@ -10,6 +10,9 @@ artifact records both wrote.
 from __future__ import annotations
 
 import base64
+import dataclasses
+import datetime
+import enum
 import errno
 import hashlib
 import http.server
@@ -287,6 +290,55 @@ def test_metadata_values() -> None:
         wandb_core.Artifact("meta", type="t", metadata={"bad": object()})
 
 
+class Color(enum.Enum):
+    RED = 1
+
+
+@dataclasses.dataclass
+class Shape:
+    width: int
+    tags: tuple[str, ...]
+
+
+def test_metadata_is_converted_as_the_official_client_converts_it() -> None:
+    art = wandb_core.Artifact(
+        "meta",
+        type="t",
+        metadata={
+            "when": datetime.datetime(2020, 1, 2, 3, 4, 5),
+            "day": datetime.date(2020, 1, 2),
+            "raw": b"bytes",
+            "set": {7},
+            "numbers": {1: "one", 2.5: "x", None: "n"},
+            "color": Color.RED,
+            "path": Path("/data/train"),
+            "shape": Shape(3, ("a", "b")),
+        },
+    )
+    assert art.metadata == {
+        "when": "2020-01-02T03:04:05",
+        "day": "2020-01-02",
+        "raw": "bytes",
+        "set": [7],
+        "numbers": {"1": "one", "2.5": "x", "null": "n"},
+        "color": "RED",
+        "path": "/data/train",
+        "shape": {"width": 3, "tags": ["a", "b"]},
+    }
+
+
+def test_metadata_changed_in_place_is_logged(files: Path) -> None:
+    run = wandb_core.init(project="art")
+    art = wandb_core.Artifact("m1", type="dataset", metadata={"a": 1})
+    art.metadata["b"] = 3
+    art.metadata.update({"when": datetime.date(2021, 5, 6)})
+    art.add_file("one.bin")
+    run.log_artifact(art)
+    run.finish()
+    (record,) = artifact_records(files)
+    assert record["metadata"] == '{"a":1,"b":3,"when":"2021-05-06"}'
+
+
 def test_disk_full_while_staging_leaves_nothing(
     files: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -362,6 +414,12 @@ class _Server(http.server.BaseHTTPRequestHandler):
     body = b"served bytes"
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        if self.path == "/moved.bin":
+            self.send_response(302)
+            self.send_header("Location", "/with-etag.bin")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         self.send_response(200)
         if self.path == "/with-etag.bin":
             self.send_header("ETag", '"abc123"')
@@ -392,6 +450,12 @@ def test_http_references(http_url: str) -> None:
     assert tagged.extra == {"etag": '"abc123"'}
     assert (untagged.path, untagged.digest) == ("p.bin", f"{http_url}/plain.bin")
     assert (unchecked.digest, unchecked.size) == (f"{http_url}/x.bin", None)
+    (query,) = art.add_reference(f"{http_url}/q.bin?x=1&y=2", checksum=False)
+    assert query.path == "q.bin?x=1&y=2"  # the official client's name
+    (moved,) = art.add_reference(f"{http_url}/moved.bin", name="moved.bin")
+    assert (moved.ref, moved.digest) == (f"{http_url}/with-etag.bin", "abc123")
+    with pytest.raises(ValueError, match="ends with '/'"):
+        art.add_reference(f"{http_url}/folder/")
     with pytest.raises(ConnectionError, match="127.0.0.1:1"):
         art.add_reference("http://127.0.0.1:1/refused.bin")
 
@@ -549,6 +613,111 @@ def test_disabled_mode_logs_nothing(files: Path) -> None:
     assert run.log_artifact(art) is art
     run.finish()
     assert not (files / "wandb").exists()
+
+
+def test_artifacts_logged_in_a_forked_child_reach_the_parents_log(
+    files: Path,
+) -> None:
+    run = wandb_core.init(project="art")
+    pid = os.fork()
+    if pid == 0:  # the child
+        try:
+            child = wandb_core.Artifact("from-child", type="dataset")
+            with child.new_file("c.txt") as stream:
+                stream.write("x")
+            run.log_artifact(child)
+            run.finish()
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    run.finish()
+    (record,) = artifact_records(files)
+    assert record["name"] == "from-child"
+    assert record["contents"]["c.txt"]["digest"] == b64md5(b"x")
+
+
+def test_xxh128_artifacts_download_and_verify(files: Path) -> None:
+    pytest.importorskip("xxhash")
+    run = wandb_core.init(project="art")
+    art = wandb_core.Artifact("fast", type="dataset", digest_algorithm="XXH128")
+    art.add_dir("data")
+    run.log_artifact(art)
+    used = run.use_artifact("fast:latest")
+    run.finish()
+    target = used.download(str(files / "out"))
+    assert Path(target, "sub", "b.txt").read_bytes() == b"world\n"
+    used.verify(target)
+    Path(target, "a.txt").write_bytes(b"HELLO\n")
+    with pytest.raises(ValueError, match="a.txt: XXH128"):
+        used.verify(target)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="a folder separator there")
+def test_a_backslash_in_a_file_name_round_trips(files: Path) -> None:
+    (files / "data" / "back\\slash.txt").write_bytes(b"b")
+    run = wandb_core.init(project="art")
+    art = wandb_core.Artifact("odd", type="dataset")
+    art.add_dir("data")
+    run.log_artifact(art)
+    target = run.use_artifact("odd:latest").download(str(files / "out"))
+    run.finish()
+    assert Path(target, "back\\slash.txt").read_bytes() == b"b"
+
+
+def test_disabled_runs_answer_none_to_use_artifact(
+    files: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WANDB_CACHE_DIR", str(files / "cache"))
+    run = wandb_core.init(project="art", mode="disabled")
+    assert run.use_artifact("anything:latest") is None
+    assert wandb_core.use_artifact("anything:v0") is None
+    run.finish()
+    assert not (files / "cache").exists()  # no index was made
+
+
+def test_log_artifact_checks_everything_before_writing(
+    files: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = wandb_core.init(project="art")
+    first = wandb_core.Artifact("same-name", type="dataset")
+    first.add_file("one.bin")
+    run.log_artifact(first, tags=["a", "a", "b"])
+    other = wandb_core.Artifact("same-name", type="model")
+    other.add_file("one.bin")
+    with pytest.raises(ValueError, match="logged as type 'dataset'"):
+        run.log_artifact(other)
+    assert other.is_draft()
+    os.environ.pop("WANDB_SILENT", None)
+    try:
+        versioned = wandb_core.Artifact("versioned", type="dataset")
+        versioned.add_file("one.bin")
+        run.log_artifact(versioned, aliases=["v3"])
+    finally:
+        os.environ["WANDB_SILENT"] = "true"
+    assert "'v3' reads as a version number" in capsys.readouterr().err
+    run.finish()
+    records = artifact_records(files)
+    assert [record["name"] for record in records] == ["same-name", "versioned"]
+    assert records[0]["tags"] == ["a", "b"]
+    assert records[1]["aliases"] == ["v3", "latest"]
+    assert versioned.aliases == ["latest"]  # offline, v3 means version 3
+
+
+def test_more_bad_input(files: Path) -> None:
+    with pytest.raises(ValueError, match="reserved"):
+        wandb_core.Artifact("x", type="wandb-history")
+    art = wandb_core.Artifact("rm", type="dataset")
+    art.add_dir("data")
+    art.remove("./a.txt")
+    art.remove("sub/")
+    assert len(art.manifest) == 0
+    run = wandb_core.init(project="art")
+    art.add_file("one.bin")
+    run.log_artifact(art)
+    run.finish()
+    (files / "a-file").write_text("")
+    with pytest.raises(ValueError, match="a-file: it is a file"):
+        art.download(str(files / "a-file"))
 
 
 def test_table_and_image_in_an_artifact(files: Path) -> None:

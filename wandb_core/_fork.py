@@ -5,8 +5,10 @@ Right before a fork (a hook that ``_session`` registers) a run with no channel y
 opens a listening Unix socket and a thread that reads from it. A child
 that logs connects once and sends each validated row (its leaves,
 pickled, length-prefixed); the parent gives each row the next step and
-logs it as its own. ``finish()`` in the parent reads what children have
-sent before it writes the end of the log.
+logs it as its own. Records built whole in the child (an artifact it
+logged) travel the same way and are written as they are. ``finish()`` in
+the parent reads what children have sent before it writes the end of the
+log.
 
 Nothing of this costs anything in a process that never forks.
 """
@@ -121,8 +123,11 @@ class ForkChannel:
                 break
             message = bytes(buffer[_LENGTH.size : _LENGTH.size + size])
             del buffer[: _LENGTH.size + size]
-            leaves, commit = pickle.loads(message)  # noqa: S301 - our own child
-            self._run._log_from_child(leaves, commit)
+            kind, *payload = pickle.loads(message)  # noqa: S301 - our own child
+            if kind == "row":
+                self._run._log_from_child(*payload)
+            elif kind == "record":
+                self._run._record_from_child(*payload)
         return True
 
     def _shutdown(self) -> None:
@@ -177,13 +182,30 @@ def forward_row(
             "cannot reach it, so its rows are dropped. Call init() in the child.",
         )
         return
-    message = pickle.dumps((leaves, commit), protocol=pickle.HIGHEST_PROTOCOL)
+    _send(run, channel.address, ("row", leaves, commit))
+
+
+def forward_record(run: Run, body: bytes) -> None:
+    """In a forked child: send a record body for the parent to write."""
+    channel = run._forwarder
+    if channel is None:
+        _term.alert_once(
+            "fork-no-channel",
+            f"run {run.id} belongs to process {run._owner_pid}; this process "
+            "cannot reach it, so what it logs is dropped. Call init() in the child.",
+        )
+        return
+    _send(run, channel.address, ("record", body))
+
+
+def _send(run: Run, address: str, message_parts: tuple[Any, ...]) -> None:
+    message = pickle.dumps(message_parts, protocol=pickle.HIGHEST_PROTOCOL)
     try:
-        _connection(run, channel.address).sendall(_LENGTH.pack(len(message)) + message)
+        _connection(run, address).sendall(_LENGTH.pack(len(message)) + message)
     except OSError as error:
         _term.alert_once(
             "fork-send-failed",
-            f"a forked process could not send its rows to run {run.id}: {error}",
+            f"a forked process could not send its data to run {run.id}: {error}",
         )
 
 

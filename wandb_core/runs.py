@@ -639,10 +639,23 @@ class Run:
     def write_record(self, body: bytes) -> None:
         """Queue a record body built elsewhere in the package (media, artifacts).
 
-        Bodies come from ``backend.records`` builders, without ``num``.
+        Bodies come from ``backend.records`` builders, without ``num``. In a
+        process forked after ``init`` they go to the parent, which writes them.
         """
-        if self._writer is not None and os.getpid() == self._owner_pid:
+        if self._writer is None:
+            return
+        if os.getpid() == self._owner_pid:
             self._writer.submit(body)
+        else:
+            from wandb_core import _fork
+
+            _fork.forward_record(self, body)
+
+    def _record_from_child(self, body: bytes) -> None:
+        """A record a forked child built whole (an artifact it logged)."""
+        with self._lock:
+            if not self._finished and self._writer is not None:
+                self._writer.submit(body)
 
     def _announce_files(self, relative_paths: list[str]) -> None:
         if self._writer is not None and os.getpid() == self._owner_pid:
@@ -862,7 +875,8 @@ class Run:
 
         Offline, names resolve to versions logged by runs on this machine
         (``v0``, ``v1``, ... per name, in logging order). An artifact not
-        logged yet is logged first, as used by this run.
+        logged yet is logged first, as used by this run. A disabled run
+        answers None to a name, as the official client's does.
 
         Raises:
             ArtifactNotFoundError: no such artifact or version was logged here.
@@ -885,6 +899,8 @@ class Run:
                 f"not {type_name(artifact_or_name)}."
             )
             raise TypeError(msg)
+        if self._disabled:
+            return None  # as the official client's disabled runs answer
         found = default_index().resolve(
             artifact_or_name, entity=self.entity, project=self.project
         )

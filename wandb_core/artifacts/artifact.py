@@ -53,6 +53,8 @@ MAX_METADATA_KEYS = 100
 # Names and aliases may not hold the characters that separate name parts.
 SEPARATORS = frozenset("/:")
 TAG_PATTERN = re.compile(r"[-\w]+( +[-\w]+)*")
+# W&B keeps types starting with this for its own artifacts (run history...).
+RESERVED_TYPE_PREFIX = "wandb-"
 DIGEST_ALGORITHMS = {"MD5": "MANIFEST_MD5", "XXH128": "MANIFEST_XXH128"}
 # Entries of a non-MD5 artifact say which hash their digest is.
 ALGORITHM_EXTRA_KEY = "alg"
@@ -146,9 +148,11 @@ class Artifact:
 
     @property
     def metadata(self) -> dict[str, Any]:
-        """JSON-ready metadata (a copy: set the property to change it)."""
-        copied: dict[str, Any] = json.loads(json.dumps(self._metadata))
-        return copied
+        """The metadata, to read or change in place until the artifact is logged.
+
+        Values are checked and converted when it is set and when it is logged.
+        """
+        return self._metadata
 
     @metadata.setter
     def metadata(self, value: dict[str, Any] | None) -> None:
@@ -446,7 +450,12 @@ class Artifact:
             FileNotFoundError: nothing of that name is in the artifact.
         """
         self._ensure_draft("remove")
-        path = item.path if isinstance(item, ManifestEntry) else str(item).strip("/")
+        if isinstance(item, ManifestEntry):
+            path = item.path
+        else:
+            path = str(item).rstrip("/")
+            while path.startswith("./"):
+                path = path[2:]
         with self._lock:
             entries = self._manifest.entries
             if path in entries:
@@ -498,6 +507,9 @@ class Artifact:
         from wandb_core.artifacts.download import materialize
 
         root = root or self._default_root("download")
+        if os.path.exists(root) and not os.path.isdir(root):
+            msg = f"Cannot download artifact {self.name!r} into {root}: it is a file."
+            raise ValueError(msg)
         manifest = self._manifest
         if path_prefix:
             manifest = Manifest(
@@ -551,8 +563,11 @@ class Artifact:
     ) -> None:
         from wandb_core.backend import records
 
+        # Everything is checked before anything is written.
         wanted_aliases = resolve_aliases(aliases)
         wanted_tags = checked_tags(tags or ())
+        self._metadata = _checked_metadata(self._metadata)
+        self._check_type_in_index(run)
         with self._lock:
             self.finalize()
             manifest_file = None
@@ -606,6 +621,19 @@ class Artifact:
                 f"Could not add artifact files to the cache ({error}); they stay "
                 "staged for sync, and download() reads them from there.",
             )
+
+    def _check_type_in_index(self, run: Run) -> None:
+        """Refuse a name this project logged with another type (a user error)."""
+        import sqlite3
+
+        from wandb_core.artifacts.index import default_index
+
+        try:
+            default_index().check_type(
+                entity=run.entity, project=run.project, name=self._name, type=self._type
+            )
+        except (OSError, sqlite3.Error) as error:
+            logger.warning("artifact index not readable: %s", error)
 
     def _add_to_index(self, run: Run, aliases: list[str]) -> None:
         import sqlite3
@@ -791,9 +819,22 @@ def checked_aliases(aliases: str | Sequence[str]) -> list[str]:
 
 
 def resolve_aliases(aliases: str | Sequence[str] | None) -> list[str]:
-    """The given aliases, each once, then ``latest`` if it was not among them."""
+    """The given aliases, each once, then ``latest`` if it was not among them.
+
+    An alias that reads as a version (``v3``) is kept for the server, as
+    the official client keeps it, with a warning: on this machine
+    ``name:v3`` means version 3.
+    """
+    from wandb_core.artifacts.index import is_version_alias
+
     listed = checked_aliases(aliases or [])
     unique = list(dict.fromkeys(listed))
+    for alias in unique:
+        if is_version_alias(alias):
+            _term.warn(
+                f"Artifact alias {alias!r} reads as a version number; offline, "
+                f"use_artifact('<name>:{alias}') means version {alias[1:]}."
+            )
     if "latest" not in unique:
         unique.append("latest")
     return unique
@@ -814,7 +855,7 @@ def checked_tags(tags: Sequence[str]) -> list[str]:
                 "and '-', words separated by single spaces."
             )
             raise ValueError(msg)
-    return listed
+    return list(dict.fromkeys(listed))
 
 
 def checked_entry_path(path: str) -> str:
@@ -870,11 +911,23 @@ def _checked_type(artifact_type: Any) -> str:
             f"string of at most {NAME_MAX_LENGTH} characters without '/' or ':'."
         )
         raise ValueError(msg)
+    if artifact_type.startswith(RESERVED_TYPE_PREFIX):
+        msg = (
+            f"Artifact type {artifact_type!r} is reserved for W&B's own "
+            f"artifacts (types starting with {RESERVED_TYPE_PREFIX!r})."
+        )
+        raise ValueError(msg)
     return artifact_type
 
 
 def _checked_metadata(metadata: Any) -> dict[str, Any]:
-    """Metadata as JSON-ready values: NaN becomes None, infinities are refused."""
+    """Metadata as JSON-ready values, converted as the official client does.
+
+    NaN becomes None, bytes are decoded, dates and times become ISO text,
+    sets and tuples lists, enums their names, numpy values Python ones,
+    dataclasses dicts, keys that are numbers text; infinities are refused,
+    and so is an object whose text would only be its address.
+    """
     if metadata is None:
         return {}
     if isinstance(metadata, str):
@@ -888,25 +941,30 @@ def _checked_metadata(metadata: Any) -> dict[str, Any]:
             f"{MAX_METADATA_KEYS}."
         )
         raise ValueError(msg)
-    return {
-        _metadata_key(key): _json_ready(value, str(key))
-        for key, value in metadata.items()
-    }
+    checked: dict[str, Any] = _json_ready(metadata, "")
+    return checked
 
 
-def _metadata_key(key: Any) -> str:
-    if not isinstance(key, str):
-        msg = f"Artifact metadata key {key!r} is a {type(key).__name__}, not a str."
-        raise TypeError(msg)
-    return key
+def _metadata_key(key: Any, where: str) -> str:
+    """A key as JSON text has it: numbers, booleans and None become text."""
+    if isinstance(key, str):
+        return key
+    if key is None or isinstance(key, (bool, int, float)):
+        return json.dumps(key)
+    msg = f"Artifact metadata key {where}{key!r} is a {type(key).__name__}, not a str."
+    raise TypeError(msg)
 
 
 def _json_ready(value: Any, where: str) -> Any:
+    import dataclasses
+    import datetime
+    import enum
+
     if value is None or type(value) in (str, bool, int):
         return value
-    if isinstance(value, bool):
-        return bool(value)
-    if isinstance(value, int):
+    if isinstance(value, enum.Enum):
+        return value.name
+    if isinstance(value, int):  # subclasses of int and str, as builtins
         return int(value)
     if isinstance(value, str):
         return str(value)
@@ -918,17 +976,33 @@ def _json_ready(value: Any, where: str) -> Any:
             raise ValueError(msg)
         return float(value)
     if isinstance(value, dict):
+        prefix = f"{where}." if where else ""
         return {
-            _metadata_key(key): _json_ready(item, f"{where}.{key}")
+            _metadata_key(key, prefix): _json_ready(item, f"{prefix}{key}")
             for key, item in value.items()
         }
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple, set, frozenset)):
         return [
             _json_ready(item, f"{where}[{index}]") for index, item in enumerate(value)
         ]
+    if isinstance(value, (bytes, bytearray)):
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError as error:
+            msg = f"Artifact metadata {where!r} holds bytes that are not UTF-8."
+            raise ValueError(msg) from error
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _json_ready(dataclasses.asdict(value), where)
     tolist = getattr(value, "tolist", None)  # numpy scalars and arrays
     if callable(tolist):
         return _json_ready(tolist(), where)
+    if callable(value) and hasattr(value, "__qualname__"):
+        return f"{getattr(value, '__module__', '')}.{value.__qualname__}"
+    if getattr(type(value), "__str__", None) is not object.__str__:
+        # Path, Decimal, UUID... as their text, as the official client does.
+        return str(value)
     msg = (
         f"Artifact metadata {where!r} is a {type(value).__name__}; use JSON "
         "values (numbers, strings, booleans, None, lists, dicts)."
@@ -1151,21 +1225,9 @@ def _hash_in_place(sources: list[str], progress: Any) -> list[FileDigest]:
 
 
 def _xxh128_b64(path: str) -> str:
-    import base64
+    from wandb_core.artifacts.download import xxh128_file_b64
 
-    try:
-        import xxhash
-    except ImportError as error:
-        msg = (
-            "digest_algorithm='XXH128' needs the xxhash package: "
-            "pip install 'wandb-core-py[xxhash]'."
-        )
-        raise ImportError(msg) from error
-    hasher = xxhash.xxh128()
-    with open(path, "rb") as stream:
-        for chunk in iter(lambda: stream.read(1 << 20), b""):
-            hasher.update(chunk)
-    return base64.b64encode(hasher.digest()).decode("ascii")
+    return xxh128_file_b64(path)
 
 
 def _sizes(paths: list[str]) -> list[int]:

@@ -28,6 +28,7 @@ import hashlib
 import logging
 import os
 import re
+import shutil
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -158,10 +159,14 @@ def verify(manifest: Manifest | Mapping[str, Any], root: str) -> None:
         elif entry.ref is None or is_md5_digest(entry.digest):
             to_hash.append((entry, target))
 
-    found = digest.hash_files([target for _, target in to_hash], md5=True)
-    for (entry, _), hashed in zip(to_hash, found):
+    by_md5 = [(entry, target) for entry, target in to_hash if not _is_xxh128(entry)]
+    found = digest.hash_files([target for _, target in by_md5], md5=True)
+    for (entry, _), hashed in zip(by_md5, found):
         if hashed.md5 != entry.digest:
             problems.append(f"{entry.path}: MD5 {hashed.md5}, not {entry.digest}")
+    for entry, target in to_hash:
+        if _is_xxh128(entry) and (actual := xxh128_file_b64(target)) != entry.digest:
+            problems.append(f"{entry.path}: XXH128 {actual}, not {entry.digest}")
 
     if problems:
         listing = "".join(f"\n  {problem}" for problem in sorted(problems))
@@ -176,8 +181,10 @@ def path_problem(entry_path: str) -> str | None:
     """What makes ``entry_path`` unsafe as a path inside a folder, or None."""
     if not entry_path:
         return "the path is empty"
-    if "\\" in entry_path or "\0" in entry_path:
-        return "the path holds a backslash or a NUL character"
+    if "\0" in entry_path:
+        return "the path holds a NUL character"
+    if "\\" in entry_path and sys.platform == "win32":  # pragma: no cover
+        return "the path holds a backslash, a folder separator on Windows"
     if entry_path.startswith("/"):
         return "the path is absolute"
     if _DRIVE.match(entry_path):
@@ -204,18 +211,51 @@ def _check_no_file_is_a_folder(entries: list[ManifestEntry]) -> None:
 
 
 def _already_there(entry: ManifestEntry, target: str) -> bool:
-    """Whether ``target`` holds the entry's bytes already (checked by MD5)."""
-    from wandb_core._fast import digest
-
+    """Whether ``target`` holds the entry's bytes already (checked by digest)."""
     if not is_md5_digest(entry.digest):
         return False  # an ETag or a path: fetch it again
     try:
         if entry.size is not None and os.path.getsize(target) != entry.size:
             return False
-        found: str = digest.file_digest(target, md5=True).md5
+        return _file_digest(entry, target) == entry.digest
     except OSError:
         return False
-    return found == entry.digest
+
+
+def _is_xxh128(entry: ManifestEntry) -> bool:
+    """Whether the entry's digest is an XXH128 (``digest_algorithm="XXH128"``)."""
+    return entry.extra.get("alg") == "XXH128"
+
+
+def _file_digest(entry: ManifestEntry, path: str) -> str:
+    """The digest of the file at ``path`` by the entry's algorithm."""
+    from wandb_core._fast import digest
+
+    if _is_xxh128(entry):
+        return xxh128_file_b64(path)
+    found: str = digest.file_digest(path, md5=True).md5
+    return found
+
+
+def xxh128_file_b64(path: str) -> str:
+    """The base64 XXH128 of a file, as XXH128 artifacts name their files.
+
+    Raises:
+        ImportError: the ``xxhash`` package is missing, with how to add it.
+    """
+    try:
+        import xxhash
+    except ImportError as error:
+        msg = (
+            "digest_algorithm='XXH128' needs the xxhash package: "
+            "pip install 'wandb-core-py[xxhash]'."
+        )
+        raise ImportError(msg) from error
+    hasher = xxhash.xxh128()
+    with open(path, "rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            hasher.update(chunk)
+    return base64.b64encode(hasher.digest()).decode("ascii")
 
 
 # -- writing --------------------------------------------------------------
@@ -224,7 +264,8 @@ def _already_there(entry: ManifestEntry, target: str) -> bool:
 def _write_stored(
     entry: ManifestEntry, target: str, cache: ArtifactCache, link: bool
 ) -> None:
-    source = cache.lookup(entry.digest, entry.size)
+    # The cache is keyed by MD5: an XXH128 entry is never in it.
+    source = None if _is_xxh128(entry) else cache.lookup(entry.digest, entry.size)
     from_cache = source is not None
     if source is None and entry.local_path and os.path.isfile(entry.local_path):
         source = entry.local_path  # the staged snapshot of a run not synced
@@ -250,11 +291,14 @@ def _write_stored(
 def _copy_verified(
     source: str, temp: str, entry: ManifestEntry, *, from_cache: bool
 ) -> None:
-    """Copy (or clone) ``source`` to ``temp`` and check its MD5."""
+    """Copy (or clone) ``source`` to ``temp`` and check its digest."""
     from wandb_core._fast import digest
 
     if clone_file(source, temp):
-        found: str = digest.file_digest(temp, md5=True).md5
+        found = _file_digest(entry, temp)
+    elif _is_xxh128(entry):
+        shutil.copyfile(source, temp)
+        found = _file_digest(entry, temp)
     else:
         found = digest.copy_file_digest(source, temp, md5=True).md5
     if found == entry.digest:
@@ -262,9 +306,10 @@ def _copy_verified(
     if from_cache:
         # A damaged cache entry: drop it, so that the next store repairs it.
         _remove_quietly(source)
+    algorithm = "XXH128" if _is_xxh128(entry) else "MD5"
     msg = (
-        f"Artifact file {entry.path!r} should have MD5 {entry.digest}, but its "
-        f"copy from {source} has {found}."
+        f"Artifact file {entry.path!r} should have {algorithm} {entry.digest}, "
+        f"but its copy from {source} has {found}."
     )
     raise ValueError(msg)
 

@@ -168,6 +168,25 @@ class LocalIndex:
             )
             return self._read_version(db, key, version)
 
+    def check_type(self, *, entity: str, project: str, name: str, type: str) -> None:
+        """Refuse, before anything is logged, a name logged with another type.
+
+        Raises:
+            ValueError: ``name`` was logged as another type in this project.
+        """
+        with self._connect() as db:
+            row = db.execute(
+                "SELECT type FROM versions WHERE entity=? AND project=? AND name=?"
+                " LIMIT 1",
+                (entity, project, name),
+            ).fetchone()
+        if row is not None and row[0] != type:
+            msg = (
+                f"Cannot log artifact {name!r} as type {type!r}: it was "
+                f"logged as type {row[0]!r} in {_scope(entity, project)}."
+            )
+            raise ValueError(msg)
+
     def resolve(
         self, name: str, *, entity: str = "", project: str = ""
     ) -> LoggedVersion:
@@ -419,20 +438,24 @@ def default_index() -> LocalIndex:
 
 
 def _checked_aliases(aliases: Sequence[str]) -> list[str]:
-    """The aliases to give, ``latest`` added, each once, in order."""
+    """The aliases to give, ``latest`` added, each once, in order.
+
+    An alias that looks like a version (``v3``) is not kept: ``name:v3``
+    always means version 3 here.
+    """
     if isinstance(aliases, str):
         aliases = [aliases]
     for alias in aliases:
         if not alias or _ALIAS_FORBIDDEN.intersection(alias):
             msg = f"Artifact alias {alias!r} must be non-empty, without '/' or ':'."
             raise ValueError(msg)
-        if _VERSION_ALIAS.fullmatch(alias):
-            msg = (
-                f"Artifact alias {alias!r} looks like a version number; versions "
-                "are numbered when logged."
-            )
-            raise ValueError(msg)
-    return list(dict.fromkeys([*aliases, LATEST]))
+    kept = [alias for alias in aliases if not is_version_alias(alias)]
+    return list(dict.fromkeys([*kept, LATEST]))
+
+
+def is_version_alias(alias: str) -> bool:
+    """Whether ``alias`` reads as a version number, ``v0``, ``v1``, ..."""
+    return _VERSION_ALIAS.fullmatch(alias) is not None
 
 
 def _parse_name(name: str, entity: str, project: str) -> tuple[str, str, str, str]:

@@ -21,7 +21,7 @@ import os
 import posixpath
 import sys
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote, urljoin, urlparse
 
 from wandb_core import _term
 from wandb_core.artifacts.manifest import ManifestEntry
@@ -118,7 +118,14 @@ def _file_entries(
 
 
 def _http_entry(uri: str, name: str | None, checksum: bool) -> ManifestEntry:
-    path = name or posixpath.basename(urlparse(uri).path) or urlparse(uri).netloc
+    # As the official client: the last part of the URL, query included.
+    path = name or posixpath.basename(uri)
+    if not path:
+        msg = (
+            f"Artifact reference {uri!r} ends with '/'; pass name='<path in the "
+            "artifact>' for it."
+        )
+        raise ValueError(msg)
     if not checksum:
         return ManifestEntry(path=path, digest=uri, ref=uri)
 
@@ -139,12 +146,14 @@ def _http_entry(uri: str, name: str | None, checksum: bool) -> ManifestEntry:
             raise ConnectionError(msg)
         etag = response.headers.get("ETag")
         length = response.headers.get("Content-Length")
+        # After redirects the reference is where the content was found.
+        final = urljoin(uri, response.geturl() or uri)
     finally:
         response.close()
     return ManifestEntry(
         path=path,
-        digest=etag.strip('"') if etag else uri,
+        digest=etag.strip('"') if etag else final,
         size=int(length) if length and length.isdigit() else None,
-        ref=uri,
+        ref=final,
         extra={"etag": etag} if etag else None,
     )
