@@ -859,6 +859,12 @@ art = wandb.Artifact(
     "my-data", type="dataset", description="desc",
     metadata={"z": 1, "a": {"y": 2.5, "b": None}, "t": "é", "l": [1, "x"]},
 )
+import datetime
+art.metadata["when"] = datetime.datetime(2020, 1, 2, 3, 4, 5)
+art.metadata["raw"] = b"bytes"
+art.metadata["set"] = {7}
+art.metadata["keys"] = {1: "one"}
+art.metadata["nan"] = float("nan")
 art.add_dir("data")
 art.add_dir("data", name="copy/of")
 art.add_file("one.bin", name="x/one.bin")
