@@ -201,9 +201,19 @@ def _sampler() -> Any:
 
 
 def measure(
-    sdk: str, workload: Workload, base: str | None, profile: str | None = None
+    sdk: str,
+    workload: Workload,
+    base: str | None,
+    profile: str | None = None,
+    leftovers: list[str] | None = None,
 ) -> Measurement:
-    """Run one worker in a fresh process tree and fresh wandb folders."""
+    """Run one worker in a fresh process tree and fresh wandb folders.
+
+    The run's folders are removed afterwards, or, with ``leftovers``, added
+    to it for the caller to remove once every run is measured: on a disk
+    mounted with ``discard`` deleting thousands of files slows down the file
+    creation of the next minute or so, which would fall on the next run.
+    """
     import resource
     import shutil
     import subprocess
@@ -252,7 +262,10 @@ def measure(
         if result.get("files") != workload.count:
             out.error = f"{result.get('files')} files, not {workload.count}"
         bench_offline._collect_memory(out, sampler, process.pid)
-    shutil.rmtree(tmp, ignore_errors=True)
+    if leftovers is None:
+        shutil.rmtree(tmp, ignore_errors=True)
+    else:
+        leftovers.append(tmp)
     _settle()
     return out
 
@@ -287,17 +300,46 @@ def run_all(
     base: str | None,
     failures: list[str],
 ) -> Results:
-    """Each repetition runs every workload with each client in turn."""
+    """Each repetition runs every workload with each client in turn.
+
+    The runs' folders are all removed at the end (see ``measure``).
+    """
     results: Results = {w.name: {sdk: [] for sdk in sdks} for w in workloads}
+    leftovers: list[str] = []
+    try:
+        _run_repetitions(workloads, sdks, repeat, base, failures, results, leftovers)
+    finally:
+        remove_folders(leftovers)
+    return results
+
+
+def remove_folders(folders: list[str]) -> None:
+    """Remove measured runs' folders, then let the disk settle."""
+    import shutil
+
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+    _settle()
+
+
+def _run_repetitions(
+    workloads: list[Workload],
+    sdks: tuple[str, ...],
+    repeat: int,
+    base: str | None,
+    failures: list[str],
+    results: Results,
+    leftovers: list[str],
+) -> None:
     warm_up = next(w for w in workloads if w.name == "small")
     for sdk in sdks:  # untimed: bytecode, the service binary, disk caches
-        measurement = measure(sdk, warm_up, base)
+        measurement = measure(sdk, warm_up, base, leftovers=leftovers)
         if measurement.error:
             failures.append(f"warm-up with {sdk}: {measurement.error}")
     for rep in range(1, repeat + 1):
         for workload in workloads:
             for sdk in sdks:
-                measurement = measure(sdk, workload, base)
+                measurement = measure(sdk, workload, base, leftovers=leftovers)
                 if measurement.error:
                     status = "FAILED"
                     failures.append(f"{workload.name} with {sdk}: {measurement.error}")
@@ -305,7 +347,6 @@ def run_all(
                     status = f"{measurement.result['elapsed_s']:.3f} s timed"
                     results[workload.name][sdk].append(measurement)
                 _progress(f"[{rep}/{repeat}] {workload.name:<5} {sdk:<10} {status}")
-    return results
 
 
 def run_profile(workload: Workload, base: str | None, failures: list[str]) -> str:
@@ -414,7 +455,6 @@ def measure_floors(
     memory, bounds ``big``.
     """
     import hashlib
-    import shutil
     import statistics
     import tempfile
 
@@ -423,8 +463,10 @@ def measure_floors(
         if w.count > 1:
             payload = os.urandom(w.size)
             times = []
+            folders = []
             for _ in range(repeat):
                 folder = tempfile.mkdtemp(prefix="bench-floor-", dir=base)
+                folders.append(folder)
                 start = time.perf_counter()
                 for index in range(w.count):
                     handle = os.open(
@@ -435,8 +477,8 @@ def measure_floors(
                     os.write(handle, payload)
                     os.close(handle)
                 times.append(time.perf_counter() - start)
-                shutil.rmtree(folder, ignore_errors=True)
                 _settle()
+            remove_folders(folders)
             median_ms = statistics.median(times) * 1e3
             notes.append(
                 f"floor, {w.name}: creating {w.count:,} new files of "
