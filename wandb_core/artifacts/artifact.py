@@ -221,11 +221,11 @@ class Artifact:
     @property
     def state(self) -> str:
         """``PENDING`` while it can change, ``COMMITTED`` once logged."""
-        return "PENDING" if self._logged is None else "COMMITTED"
+        return "COMMITTED" if self._finalized or self._logged else "PENDING"
 
     def is_draft(self) -> bool:
-        """Whether files can still be added (it was not logged)."""
-        return self._logged is None
+        """Whether files can still be added (it was neither logged nor used)."""
+        return not self._finalized and self._logged is None
 
     def files(self, names: Sequence[str] | None = None) -> list[ManifestEntry]:
         """The entries, all or those named, in path order."""
