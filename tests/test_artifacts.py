@@ -366,6 +366,19 @@ def test_disk_full_while_staging_leaves_nothing(
     assert len(art.manifest) == 0
 
 
+def test_a_staged_name_clash_takes_another_name_and_keeps_the_other_file(
+    files: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taken = artifacts.stage_bytes(b"another run's snapshot")
+    fresh = os.path.join(staging(), "tmp-fresh-name")
+    names = iter([taken, fresh])
+    monkeypatch.setattr(artifacts, "new_staged_path", lambda: next(names))
+    entry = wandb_core.Artifact("clash", type="dataset").add_file("one.bin")
+    assert entry.local_path == fresh
+    assert Path(taken).read_bytes() == b"another run's snapshot"
+    assert Path(fresh).read_bytes() == b"x"
+
+
 def test_file_changing_while_copied_is_reported(
     files: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

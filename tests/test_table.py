@@ -698,7 +698,10 @@ def test_staged_files_are_read_only_copies(
     source = tmp_path / "source.bin"
     source.write_bytes(b"abc")
 
-    staged = [artifacts.stage_bytes(b"xyz"), artifacts.stage_file(str(source))]
+    from wandb_core.artifacts.artifact import snapshot_files
+
+    (snapshot,), _digests = snapshot_files([str(source)])
+    staged = [artifacts.stage_bytes(b"xyz"), snapshot]
 
     for path, content in zip(staged, (b"xyz", b"abc")):
         assert os.path.dirname(path) == str(tmp_path / "artifacts" / "staging")

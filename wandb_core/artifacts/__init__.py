@@ -11,6 +11,7 @@ client wrote the run.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import stat
@@ -38,11 +39,13 @@ __all__ = [
     "new_staged_path",
     "random_text",
     "sanitize_name",
+    "remove_quietly",
     "stage_bytes",
-    "stage_file",
     "staging_dir",
     "staging_path",
 ]
+
+logger = logging.getLogger(__name__)
 
 CLIENT_ID_LENGTH = 128
 _ID_ALPHABET = b"0123456789abcdefghijklmnopqrstuvwxyz"
@@ -52,8 +55,8 @@ _ID_ALPHABET = b"0123456789abcdefghijklmnopqrstuvwxyz"
 _ID_BYTES = bytes(_ID_ALPHABET[index % len(_ID_ALPHABET)] for index in range(256))
 # Staged files are created read-only: the mode applies from the next open.
 _STAGED_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-_STAGED_MODE = stat.S_IRUSR
-_STAGED_ATTEMPTS = 100
+# How many fresh names to try for a staged file before giving up.
+STAGED_ATTEMPTS = 100
 _NAME_UNSAFE = re.compile(r"[^a-zA-Z0-9_\-.]+")
 _made_dirs: set[str] = set()
 
@@ -101,61 +104,62 @@ def staging_dir() -> str:
     return path
 
 
-def _new_staged_file() -> tuple[int, str]:
-    """A new, read-only file in the staging folder, open for writing.
+def new_staged_path() -> str:
+    """A fresh name in the staging folder, for a file created there.
 
     Named ``tmp`` and eight random characters, as the official client's
-    staged files (made by ``tempfile``) are.
-    """
-    folder = staging_dir()
-    for _ in range(_STAGED_ATTEMPTS):
-        name = "tmp" + random_text(8)
-        path = os.path.join(folder, name)
-        try:
-            return os.open(path, _STAGED_FLAGS, _STAGED_MODE), path
-        except FileExistsError:
-            continue
-    msg = f"Cannot create a new file in the staging folder {folder}."
-    raise FileExistsError(msg)
-
-
-def new_staged_path() -> str:
-    """A fresh name in the staging folder, for a file written later.
-
-    Named as ``_new_staged_file`` names them; eight random characters make
-    a clash (which the later exclusive create would report) vanishingly rare.
-    The folder is made by whoever writes the file.
+    staged files (made by ``tempfile``) are. The file is created with
+    ``O_EXCL`` by whoever writes it, which reports the (vanishingly rare)
+    clash as ``FileExistsError``: retry with a new name then, up to
+    ``STAGED_ATTEMPTS`` times. The folder is not made here.
     """
     return os.path.join(staging_path(), "tmp" + random_text(8))
 
 
 def stage_bytes(data: bytes) -> str:
     """Write ``data`` as a new read-only file in the staging folder; its path."""
-    handle, path = _new_staged_file()
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(handle, view) :]
-    except BaseException:
+    staging_dir()
+    for _ in range(STAGED_ATTEMPTS):
+        path = new_staged_path()
+        try:
+            handle = os.open(path, _STAGED_FLAGS, stat.S_IRUSR)
+        except FileExistsError:
+            continue
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(handle, view) :]
+        except BaseException:
+            os.close(handle)
+            remove_quietly(path)
+            raise
         os.close(handle)
-        os.unlink(path)
-        raise
-    os.close(handle)
-    return path
+        return path
+    msg = f"Cannot create a new file in the staging folder {staging_path()}."
+    raise FileExistsError(msg)
 
 
-def stage_file(source: str) -> str:
-    """Copy the file at ``source`` into the staging folder, read-only; its path."""
-    import shutil
+def remove_quietly(path: str) -> None:
+    """Remove a file if it is there; a failure is logged, never raised.
 
-    handle, path = _new_staged_file()
+    Read-only files (staged ones) are made writable first where removing
+    them needs it (Windows).
+    """
     try:
-        with os.fdopen(handle, "wb") as target, open(source, "rb") as origin:
-            shutil.copyfileobj(origin, target)
-    except BaseException:
-        os.unlink(path)
-        raise
-    return path
+        os.remove(path)
+        return
+    except FileNotFoundError:
+        return
+    except PermissionError:
+        pass
+    except OSError as error:
+        logger.warning("Cannot remove %s: %s", path, error)
+        return
+    try:
+        os.chmod(path, stat.S_IWUSR | stat.S_IRUSR)
+        os.remove(path)
+    except OSError as error:
+        logger.warning("Cannot remove %s: %s", path, error)
 
 
 def new_client_id() -> str:

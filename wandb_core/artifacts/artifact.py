@@ -62,7 +62,6 @@ POLICIES = ("mutable", "immutable")
 # Artifacts at least this big (or with this many files) show progress.
 PROGRESS_BYTES = 100 * 1024 * 1024
 PROGRESS_FILES = 1000
-_STAGED_ATTEMPTS = 100
 # Manifests with more entries go to a file beside the log record, as the
 # official client does, since one record that big is slow to decode.
 MANIFEST_FILE_THRESHOLD = 100_000
@@ -749,7 +748,9 @@ class Artifact:
                 staged = [os.path.abspath(path) for path in sources]
                 digests = _hash_in_place(sources, progress.bytes)
         if self._digest_algorithm == "XXH128":
-            hashes = [_xxh128_b64(path) for path in staged]
+            from wandb_core.artifacts.download import xxh128_file_b64
+
+            hashes = [xxh128_file_b64(path) for path in staged]
             extra: dict[str, Any] | None = {ALGORITHM_EXTRA_KEY: "XXH128"}
         else:
             hashes = [found.md5 or "" for found in digests]
@@ -1151,7 +1152,7 @@ def snapshot_files(
     """
     from wandb_core._fast import digest
 
-    folder = artifacts.staging_dir()
+    artifacts.staging_dir()  # made once here; the names come fresh per file
     staged: list[str | None] = [None] * len(sources)
     results: list[FileDigest | None] = [None] * len(sources)
     stop = threading.Event()
@@ -1162,9 +1163,8 @@ def snapshot_files(
         for index in batch:
             if stop.is_set():
                 break
-            target = _new_staged_name(folder)
-            staged[index] = target
-            results[index] = found = _snapshot_one(sources[index], target, clone)
+            target, found = _snapshot_one(sources[index], clone)
+            staged[index], results[index] = target, found
             copied += found.size
         return copied
 
@@ -1175,12 +1175,24 @@ def snapshot_files(
     except BaseException:
         for path in staged:
             if path is not None:
-                _remove_quietly(path)
+                artifacts.remove_quietly(path)
         raise
     return [path or "" for path in staged], [found for found in results if found]
 
 
-def _snapshot_one(source: str, target: str, clone: _CloneProbe) -> FileDigest:
+def _snapshot_one(source: str, clone: _CloneProbe) -> tuple[str, FileDigest]:
+    """A read-only snapshot of ``source`` under a fresh staging name."""
+    for _ in range(artifacts.STAGED_ATTEMPTS):
+        target = artifacts.new_staged_path()
+        try:
+            return target, _copy_to_new_file(source, target, clone)
+        except FileExistsError:
+            continue  # someone else's file: leave it, take another name
+    msg = f"Cannot create a new file in the staging folder {artifacts.staging_path()}."
+    raise FileExistsError(msg)
+
+
+def _copy_to_new_file(source: str, target: str, clone: _CloneProbe) -> FileDigest:
     from wandb_core._fast import digest
     from wandb_core.artifacts.cache import clone_file
 
@@ -1190,8 +1202,10 @@ def _snapshot_one(source: str, target: str, clone: _CloneProbe) -> FileDigest:
             os.chmod(target, stat.S_IRUSR)
         else:
             found = digest.copy_file_digest(source, target, md5=True, mode=stat.S_IRUSR)
+    except FileExistsError:
+        raise  # the exclusive create refused: the file is not ours
     except BaseException:
-        _remove_quietly(target)
+        artifacts.remove_quietly(target)
         raise
     return found
 
@@ -1208,26 +1222,11 @@ class _CloneProbe:
         return cloned
 
 
-def _new_staged_name(folder: str) -> str:
-    for _ in range(_STAGED_ATTEMPTS):
-        path = os.path.join(folder, "tmp" + artifacts.random_text(8))
-        if not os.path.lexists(path):
-            return path
-    msg = f"Cannot find a free file name in the staging folder {folder}."
-    raise FileExistsError(msg)
-
-
 def _hash_in_place(sources: list[str], progress: Any) -> list[FileDigest]:
     from wandb_core._fast import digest
 
     found: list[FileDigest] = digest.hash_files(sources, md5=True, progress=progress)
     return found
-
-
-def _xxh128_b64(path: str) -> str:
-    from wandb_core.artifacts.download import xxh128_file_b64
-
-    return xxh128_file_b64(path)
 
 
 def _sizes(paths: list[str]) -> list[int]:
@@ -1241,14 +1240,7 @@ def _remove_staged(entries: list[ManifestEntry]) -> None:
     staging = artifacts.staging_dir()
     for entry in entries:
         if entry.local_path and os.path.dirname(entry.local_path) == staging:
-            _remove_quietly(entry.local_path)
-
-
-def _remove_quietly(path: str) -> None:
-    with contextlib.suppress(OSError):
-        os.chmod(path, stat.S_IWUSR | stat.S_IRUSR)
-    with contextlib.suppress(OSError):
-        os.unlink(path)
+            artifacts.remove_quietly(entry.local_path)
 
 
 def _walk_files(root: str) -> tuple[list[tuple[str, str]], list[str]]:

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import errno
 import logging
 import os
 import stat
@@ -37,6 +36,7 @@ import time
 from collections.abc import Collection, Iterator
 
 from wandb_core import _env, _term
+from wandb_core.artifacts import remove_quietly
 
 logger = logging.getLogger(__name__)
 
@@ -187,7 +187,7 @@ class ArtifactCache:
                     _copy_checked(source, temp, md5_b64)
             self._move_into_place(temp, target)
         except BaseException:
-            _remove_quietly(temp)
+            remove_quietly(temp)
             raise
         _touch_atime(target, None)
         self._added(size, target)
@@ -245,7 +245,7 @@ class ArtifactCache:
             target = self.obj_path(digest)
             self._move_into_place(temp, target)
         except BaseException:
-            _remove_quietly(temp)
+            remove_quietly(temp)
             raise
         self._added(size, target)
         return target
@@ -273,7 +273,7 @@ class ArtifactCache:
             target = self.obj_path(actual)
             self._move_into_place(temp, target)
         except BaseException:
-            _remove_quietly(temp)
+            remove_quietly(temp)
             raise
         self._added(len(data), target)
         return target
@@ -504,14 +504,6 @@ def _touch_atime(path: str, mtime_ns: int | None) -> None:
 
 def _is_regular(mode: int) -> bool:
     return stat.S_ISREG(mode)
-
-
-def _remove_quietly(path: str) -> None:
-    try:
-        os.remove(path)
-    except OSError as error:
-        if error.errno != errno.ENOENT:
-            logger.warning("Cannot remove the temp file %s: %s", path, error)
 
 
 def _default_max_bytes() -> int:

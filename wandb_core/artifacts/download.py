@@ -34,6 +34,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from wandb_core.artifacts import remove_quietly
 from wandb_core.artifacts.cache import (
     ArtifactCache,
     clone_file,
@@ -284,7 +285,7 @@ def _write_stored(
         _copy_verified(source, temp, entry, from_cache=from_cache)
         os.replace(temp, target)
     except BaseException:
-        _remove_quietly(temp)
+        remove_quietly(temp)
         raise
 
 
@@ -305,7 +306,7 @@ def _copy_verified(
         return
     if from_cache:
         # A damaged cache entry: drop it, so that the next store repairs it.
-        _remove_quietly(source)
+        remove_quietly(source)
     algorithm = "XXH128" if _is_xxh128(entry) else "MD5"
     msg = (
         f"Artifact file {entry.path!r} should have {algorithm} {entry.digest}, "
@@ -344,7 +345,7 @@ def _write_reference(entry: ManifestEntry, target: str) -> None:
             raise ValueError(msg)
         os.replace(temp, target)
     except BaseException:
-        _remove_quietly(temp)
+        remove_quietly(temp)
         raise
 
 
@@ -438,10 +439,3 @@ def _hard_link(source: str, target: str) -> bool:
         logger.debug("Cannot hard link %s, copying it: %s", source, error)
         return False
     return True
-
-
-def _remove_quietly(path: str) -> None:
-    try:
-        os.remove(path)
-    except OSError:
-        pass
