@@ -41,6 +41,7 @@ __all__ = [
     "sanitize_name",
     "remove_quietly",
     "stage_bytes",
+    "write_new_file",
     "staging_dir",
     "staging_path",
 ]
@@ -54,7 +55,7 @@ _ID_ALPHABET = b"0123456789abcdefghijklmnopqrstuvwxyz"
 # unique, and 128 characters of about 5.2 bits each are plenty.
 _ID_BYTES = bytes(_ID_ALPHABET[index % len(_ID_ALPHABET)] for index in range(256))
 # Staged files are created read-only: the mode applies from the next open.
-_STAGED_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+_NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 # How many fresh names to try for a staged file before giving up.
 STAGED_ATTEMPTS = 100
 _NAME_UNSAFE = re.compile(r"[^a-zA-Z0-9_\-.]+")
@@ -122,21 +123,34 @@ def stage_bytes(data: bytes) -> str:
     for _ in range(STAGED_ATTEMPTS):
         path = new_staged_path()
         try:
-            handle = os.open(path, _STAGED_FLAGS, stat.S_IRUSR)
+            write_new_file(path, data, stat.S_IRUSR)
         except FileExistsError:
             continue
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(handle, view) :]
-        except BaseException:
-            os.close(handle)
-            remove_quietly(path)
-            raise
-        os.close(handle)
         return path
     msg = f"Cannot create a new file in the staging folder {staging_path()}."
     raise FileExistsError(msg)
+
+
+def write_new_file(path: str, data: bytes, mode: int = 0o666) -> None:
+    """Create the file ``path`` (it must not exist) holding ``data``.
+
+    ``mode`` applies from the next opening (``0o400``: read-only). A failure
+    after the file was created removes it, so nothing half-written stays.
+
+    Raises:
+        FileExistsError: ``path`` exists already (it is left alone).
+        OSError: the file cannot be created or written (disk full).
+    """
+    handle = os.open(path, _NEW_FILE_FLAGS, mode)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(handle, view) :]
+    except BaseException:
+        os.close(handle)
+        remove_quietly(path)
+        raise
+    os.close(handle)
 
 
 def remove_quietly(path: str) -> None:

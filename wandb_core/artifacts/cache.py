@@ -36,7 +36,7 @@ import time
 from collections.abc import Collection, Iterator
 
 from wandb_core import _env, _term
-from wandb_core.artifacts import remove_quietly
+from wandb_core.artifacts import remove_quietly, write_new_file
 
 logger = logging.getLogger(__name__)
 
@@ -269,7 +269,7 @@ class ArtifactCache:
 
         temp = self._new_temp_name()
         try:
-            _write_new_file(temp, data)
+            write_new_file(temp, data)
             target = self.obj_path(actual)
             self._move_into_place(temp, target)
         except BaseException:
@@ -462,16 +462,6 @@ def _copy_checked(source: str, target: str, md5_b64: str | None) -> tuple[str, i
         )
         raise ValueError(msg)
     return actual, int(copied.size)
-
-
-def _write_new_file(path: str, data: bytes) -> None:
-    handle = os.open(path, _CREATE_FLAGS, 0o666)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(handle, view) :]
-    finally:
-        os.close(handle)
 
 
 def _files_under(folder: str) -> Iterator[os.DirEntry[str]]:

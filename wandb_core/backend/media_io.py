@@ -16,10 +16,10 @@ import stat
 from typing import Any
 
 from wandb_core import _term
+from wandb_core.artifacts import remove_quietly, write_new_file
 
 logger = logging.getLogger(__name__)
 
-_READ_ONLY_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 _made_dirs: set[str] = set()
 
 
@@ -63,29 +63,17 @@ def write_now(
             os.makedirs(folder, exist_ok=True)
             _made_dirs.add(folder)
         if read_only:
-            handle = os.open(path, _READ_ONLY_FLAGS, stat.S_IRUSR)
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(handle, view) :]
-            finally:
-                os.close(handle)
+            write_new_file(path, data, stat.S_IRUSR)
         else:
             with open(path, "wb", buffering=0) as stream:
                 stream.write(data)
     except OSError as error:
         _made_dirs.discard(os.path.dirname(path))
-        _remove_partial(path)
+        if not isinstance(error, FileExistsError):  # else the file is not ours
+            remove_quietly(path)
         logger.warning("could not write %s %s: %s", what, path, error)
         _term.alert_once(
             alert_key,
             f"Could not write {what} to {path} ({error}); the run goes on, "
             "without this file and any other that cannot be written.",
         )
-
-
-def _remove_partial(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
