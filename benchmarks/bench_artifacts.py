@@ -555,17 +555,6 @@ def describe_context(
     ]
 
 
-def render_markdown(rows: list[Row], context: list[str], notes: list[str]) -> str:
-    from bench_offline import HEADER
-
-    lines = ["# Artifact benchmark: official wandb client vs wandb_core", ""]
-    lines += [f"- {line}" for line in context]
-    lines += ["", "| " + " | ".join(HEADER) + " |", "|" + " --- |" * len(HEADER)]
-    lines += ["| " + " | ".join(row.cells()) + " |" for row in rows]
-    lines += [""] + [f"- {note}" for note in notes]
-    return "\n".join(lines) + "\n"
-
-
 def parse_args(argv: list[str] | None) -> Namespace:
     import argparse
 
@@ -586,7 +575,6 @@ def parse_args(argv: list[str] | None) -> Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     """Measure both clients; 0 unless a worker failed or files are missing."""
-    import importlib.util
     import shutil
     import tempfile
 
@@ -594,9 +582,7 @@ def main(argv: list[str] | None = None) -> int:
     import bench_offline
 
     args = parse_args(argv)
-    sdks = SDKS if importlib.util.find_spec("wandb") else ("wandb_core",)
-    if len(sdks) == 1:
-        _progress("The official client (wandb) is not installed; measuring ours only.")
+    sdks = bench_offline.available_sdks()
     subreaper = bench_offline.become_subreaper()
     workloads = plan_workloads(args.quick)
     failures: list[str] = []
@@ -625,7 +611,14 @@ def main(argv: list[str] | None = None) -> int:
     folder = os.path.dirname(os.path.abspath(args.out))
     os.makedirs(folder, exist_ok=True)
     with open(args.out, "w") as stream:
-        stream.write(render_markdown(rows, context, notes))
+        stream.write(
+            bench_offline.render_markdown(
+                rows,
+                context,
+                notes,
+                "Artifact benchmark: official wandb client vs wandb_core",
+            )
+        )
     _progress(f"Results written to {args.out}")
     for failure in failures:
         _progress(f"FAILED: {failure}")

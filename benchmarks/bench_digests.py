@@ -30,12 +30,11 @@ import argparse
 import hashlib
 import os
 import shutil
-import statistics
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from typing import Any
+
+from bench_offline import median_time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(HERE)
@@ -43,20 +42,6 @@ MIB = 1024 * 1024
 SMALL_FILES = 10_000
 SMALL_FILE_SIZE = 4096
 LOOP_READ_SIZE = MIB
-
-
-def median_time(repeat: int, function: Callable[..., Any], *args: Any) -> float:
-    """Median wall time of ``function(*args)`` over ``repeat`` calls.
-
-    One warm-up call comes first (it also warms the page cache).
-    """
-    function(*args)
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function(*args)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def write_random(path: str, size: int) -> None:

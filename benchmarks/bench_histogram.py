@@ -29,8 +29,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from typing import Any
+
+from bench_offline import median_time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO_ROOT = os.path.dirname(HERE)
@@ -41,20 +42,6 @@ LOG_CALLS = 300
 WARMUP_CALLS = 20
 SDKS = ("wandb", "wandb_core")
 WORKER_TIMEOUT_S = 300.0
-
-
-def median_time(repeat: int, function: Callable[..., Any], *args: Any) -> float:
-    """Median wall time of ``function(*args)`` over ``repeat`` calls.
-
-    One warm-up call comes first.
-    """
-    function(*args)
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        function(*args)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 # ---------------------------------------------------------------------------

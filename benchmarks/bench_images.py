@@ -249,13 +249,12 @@ def parse_args(argv: list[str] | None) -> Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     """Measure both clients; 0 unless a worker failed or files are missing."""
-    import importlib.util
 
     sys.path.insert(0, HERE)
     import bench_offline
 
     args = parse_args(argv)
-    sdks = SDKS if importlib.util.find_spec("wandb") else ("wandb_core",)
+    sdks = bench_offline.available_sdks()
     bench_offline.become_subreaper()
     expected_files = args.processes * args.steps * args.images
     results: dict[str, list[Batch]] = {sdk: [] for sdk in sdks}

@@ -820,8 +820,14 @@ def render_text(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def render_markdown(rows: list[Row], context: list[str], notes: list[str]) -> str:
-    lines = ["# Offline benchmark: official wandb client vs wandb_core", ""]
+def render_markdown(
+    rows: list[Row],
+    context: list[str],
+    notes: list[str],
+    title: str = "Offline benchmark: official wandb client vs wandb_core",
+) -> str:
+    """The table as Markdown: a title, the context, the rows, the notes."""
+    lines = [f"# {title}", ""]
     lines += [f"- {line}" for line in context]
     lines += ["", "| " + " | ".join(HEADER) + " |", "|" + " --- |" * len(HEADER)]
     lines += ["| " + " | ".join(row.cells()) + " |" for row in rows]
@@ -887,6 +893,34 @@ def describe_context(repeat: int, steps: int, sdks: tuple[str, ...]) -> list[str
     ]
 
 
+def median_time(repeat: int, function: Callable[..., Any], *args: Any) -> float:
+    """Median wall time of ``function(*args)`` over ``repeat`` calls.
+
+    One warm-up call comes first (it also warms caches, the page cache too).
+    """
+    import statistics
+
+    function(*args)
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function(*args)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def available_sdks() -> tuple[str, ...]:
+    """Both clients, or ours alone (said on stderr) without the official one."""
+    import importlib.util
+
+    if importlib.util.find_spec("wandb"):
+        return SDKS
+    sys.stderr.write(
+        "The official client (wandb) is not installed; measuring ours only.\n"
+    )
+    return ("wandb_core",)
+
+
 def selected_names(
     parser: Any, values: list[str] | None, choices: Sequence[str], kind: str
 ) -> set[str]:
@@ -948,13 +982,10 @@ def parse_args(argv: list[str] | None) -> Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; 0 when every worker ran, 1 when one crashed."""
-    import importlib.util
 
     args = parse_args(argv)
     failures: list[str] = []
-    sdks = SDKS if importlib.util.find_spec("wandb") else ("wandb_core",)
-    if len(sdks) == 1:
-        _progress("The official client (wandb) is not installed; measuring ours only.")
+    sdks = available_sdks()
     subreaper = become_subreaper()
 
     results = run_jobs(plan_jobs(args.only, args.steps), sdks, args.repeat, failures)

@@ -945,16 +945,13 @@ def _progress(line: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the suite; 0 when every worker ran, 1 when one crashed."""
-    import importlib.util
 
     started = time.perf_counter()
     sys.path.insert(0, HERE)
     import bench_offline
 
     args = parse_args(argv)
-    sdks = SDKS if importlib.util.find_spec("wandb") else ("wandb_core",)
-    if len(sdks) == 1:
-        _progress("The official client (wandb) is not installed; measuring ours only.")
+    sdks = bench_offline.available_sdks()
     subreaper = bench_offline.become_subreaper()
     failures: list[str] = []
     notes: list[str] = []
