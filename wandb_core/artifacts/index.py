@@ -145,18 +145,7 @@ class LocalIndex:
         wanted = _checked_aliases(aliases)
         key = (entity, project, name)
         with self._transaction() as db:
-            row = db.execute(
-                "SELECT type FROM versions WHERE entity=? AND project=? AND name=?"
-                " LIMIT 1",
-                key,
-            ).fetchone()
-            if row is not None and row[0] != type:
-                msg = (
-                    f"Cannot log artifact {name!r} as type {type!r}: it was "
-                    f"logged as type {row[0]!r} in {_scope(entity, project)}."
-                )
-                raise ValueError(msg)
-
+            _refuse_another_type(db, key, type)
             version = self._version_of_digest(db, key, digest)
             if version is None:
                 version = self._insert_version(
@@ -175,17 +164,7 @@ class LocalIndex:
             ValueError: ``name`` was logged as another type in this project.
         """
         with self._connect() as db:
-            row = db.execute(
-                "SELECT type FROM versions WHERE entity=? AND project=? AND name=?"
-                " LIMIT 1",
-                (entity, project, name),
-            ).fetchone()
-        if row is not None and row[0] != type:
-            msg = (
-                f"Cannot log artifact {name!r} as type {type!r}: it was "
-                f"logged as type {row[0]!r} in {_scope(entity, project)}."
-            )
-            raise ValueError(msg)
+            _refuse_another_type(db, (entity, project, name), type)
 
     def resolve(
         self, name: str, *, entity: str = "", project: str = ""
@@ -400,6 +379,23 @@ class LocalIndex:
             metadata=json.loads(row[9]),
             created_at=row[10],
         )
+
+
+def _refuse_another_type(
+    db: sqlite3.Connection, key: tuple[str, str, str], type: str
+) -> None:
+    """Raise ``ValueError`` if the name ``key`` was logged as another type."""
+    row = db.execute(
+        "SELECT type FROM versions WHERE entity=? AND project=? AND name=? LIMIT 1",
+        key,
+    ).fetchone()
+    if row is not None and row[0] != type:
+        entity, project, name = key
+        msg = (
+            f"Cannot log artifact {name!r} as type {type!r}: it was "
+            f"logged as type {row[0]!r} in {_scope(entity, project)}."
+        )
+        raise ValueError(msg)
 
 
 def check_type(found: LoggedVersion, expected: str | None) -> LoggedVersion:
