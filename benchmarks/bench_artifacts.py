@@ -219,7 +219,6 @@ def measure(
     import shutil
     import subprocess
     import tempfile
-    import threading
 
     import bench_offline
 
@@ -241,13 +240,9 @@ def measure(
             command, env=env, stdout=stdout, stderr=stderr, cwd=tmp
         )
         sampler.start()
-        watchdog = threading.Timer(WORKER_TIMEOUT_S, process.kill)
-        watchdog.start()
-        returncode = process.wait()
-        out.wall_s = time.perf_counter() - start
-        if not watchdog.is_alive():
-            out.error = f"timed out after {WORKER_TIMEOUT_S:.0f} s"
-        watchdog.cancel()
+        returncode, out.wall_s, out.error = bench_offline.wait_with_watchdog(
+            process, start, WORKER_TIMEOUT_S
+        )
     bench_offline._reap_orphans(ORPHAN_TIMEOUT_S)
     sampler.stop()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)

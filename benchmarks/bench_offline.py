@@ -396,7 +396,6 @@ def measure(worker: str, sdk: str, args: list[str], sample: bool) -> Measurement
     import shutil
     import subprocess
     import tempfile
-    import threading
 
     tmp = tempfile.mkdtemp(prefix="bench-offline-")
     out = Measurement()
@@ -413,15 +412,9 @@ def measure(worker: str, sdk: str, args: list[str], sample: bool) -> Measurement
         process = subprocess.Popen(command, env=env, stdout=log, stderr=log, cwd=tmp)
         if sampler is not None:
             sampler.start()
-        # wait(timeout) polls with sleeps of up to 50 ms, which would blur the
-        # wall time; a blocking wait with a watchdog returns on the exit.
-        watchdog = threading.Timer(WORKER_TIMEOUT_S, process.kill)
-        watchdog.start()
-        returncode = process.wait()
-        out.wall_s = time.perf_counter() - start
-        if not watchdog.is_alive():
-            out.error = f"timed out after {WORKER_TIMEOUT_S:.0f} s"
-        watchdog.cancel()
+        returncode, out.wall_s, out.error = wait_with_watchdog(
+            process, start, WORKER_TIMEOUT_S
+        )
     _reap_orphans(ORPHAN_TIMEOUT_S)
     if sampler is not None:
         sampler.stop()
@@ -891,6 +884,26 @@ def describe_context(repeat: int, steps: int, sdks: tuple[str, ...]) -> list[str
         f"{repeat} repetitions, {steps:,} log steps, clients: {', '.join(sdks)}",
         "values are medians; ratio = ours / official (twins: cython / pure)",
     ]
+
+
+def wait_with_watchdog(
+    process: Any, started: float, timeout: float
+) -> tuple[int, float, str | None]:
+    """Wait for a worker: its exit status, wall seconds since ``started``, error.
+
+    ``wait(timeout)`` polls with sleeps of up to 50 ms, which would blur the
+    wall time; a blocking wait with a watchdog that kills the worker after
+    ``timeout`` seconds returns on the exit.
+    """
+    import threading
+
+    watchdog = threading.Timer(timeout, process.kill)
+    watchdog.start()
+    returncode = process.wait()
+    wall_s = time.perf_counter() - started
+    error = None if watchdog.is_alive() else f"timed out after {timeout:.0f} s"
+    watchdog.cancel()
+    return returncode, wall_s, error
 
 
 def median_time(repeat: int, function: Callable[..., Any], *args: Any) -> float:
