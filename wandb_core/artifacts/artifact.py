@@ -408,13 +408,12 @@ class Artifact:
         known = self._added_objects.get(id(obj))
         if known is not None and known[0] is obj:
             return known[1]
-        holder = self
         if isinstance(obj, table_module.Table):
             entry_path = checked_entry_path(_with_suffix(name, "table.json"))
-            data, cell_files = table_module.artifact_files(obj, holder, entry_path)
+            data, cell_files = table_module.artifact_files(obj, self, entry_path)
         elif isinstance(obj, Image):
             entry_path = checked_entry_path(_with_suffix(name, "image-file.json"))
-            cell, cell_files = obj._wandb_core_table_cell(holder, entry_path)
+            cell, cell_files = obj._wandb_core_table_cell(self, entry_path)
             data = json.dumps(cell, sort_keys=True).encode("utf-8")
         else:
             msg = (
@@ -424,23 +423,36 @@ class Artifact:
             raise TypeError(msg)
         if entry_path in self._manifest and not overwrite:
             return self._manifest.entries[entry_path]
-        local = os.path.join(self._temp_dir(), "objects", *entry_path.split("/"))
-        os.makedirs(os.path.dirname(local), exist_ok=True)
-        with open(local, "wb") as stream:
-            stream.write(data)
-        pairs = [(entry_path, local)]
-        for path, cell_bytes in cell_files:
-            if path not in self._manifest:
-                cell_local = os.path.join(self._temp_dir(), "cells", *path.split("/"))
-                os.makedirs(os.path.dirname(cell_local), exist_ok=True)
-                with open(cell_local, "wb") as stream:
-                    stream.write(cell_bytes)
-                pairs.append((path, cell_local))
+        files = [(entry_path, data)]
+        files += [
+            (path, blob) for path, blob in cell_files if path not in self._manifest
+        ]
         with self._lock:
-            entries = self._snapshot(pairs, "mutable", False, "add")
+            # The bytes are at hand: each is staged (written once) and hashed.
+            entries = [self._staged_entry(path, blob) for path, blob in files]
             self._add_entries(entries, overwrite=True)
         self._added_objects[id(obj)] = (obj, entries[0])
         return entries[0]
+
+    def _staged_entry(self, path: str, data: bytes) -> ManifestEntry:
+        """The entry of bytes in memory, staged read-only for sync."""
+        import base64
+
+        extra: dict[str, Any] | None = None
+        if self._digest_algorithm == "XXH128":
+            import xxhash
+
+            digest = base64.b64encode(xxhash.xxh128(data).digest()).decode("ascii")
+            extra = {ALGORITHM_EXTRA_KEY: "XXH128"}
+        else:
+            digest = artifacts.md5_b64(data)
+        return ManifestEntry(
+            path=path,
+            digest=digest,
+            size=len(data),
+            local_path=artifacts.stage_bytes(data),
+            extra=extra,
+        )
 
     def remove(self, item: str | ManifestEntry) -> None:
         """Remove an entry, or every entry under a folder.
